@@ -1,0 +1,11 @@
+# Compiler warnings and sanitizers shared by every target.
+add_compile_options(-Wall -Wextra -Wpedantic -Wshadow -Wformat=2
+                    -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter)
+if(TCB_WERROR)
+  add_compile_options(-Werror)
+endif()
+if(TCB_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined -fno-sanitize-recover=all)
+endif()

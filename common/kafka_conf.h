@@ -1,0 +1,25 @@
+/* Builds librdkafka configurations from the config's kafka section: brokers,
+ * the verbatim `properties` map, and logging routed through common/log. */
+#ifndef TCB_COMMON_KAFKA_CONF_H
+#define TCB_COMMON_KAFKA_CONF_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+struct tcb_config;
+
+/* New rd_kafka_conf_t with bootstrap.servers, client.id, the log callback and
+ * every kafka.properties entry applied (properties last, so users can override
+ * our defaults), or NULL with a message in err (the offending key is named; its
+ * value is never echoed since it may be a secret). */
+rd_kafka_conf_t *tcb_kafka_conf_new(const struct tcb_config *cfg, const char *client_id, char *err,
+                                    size_t err_len);
+
+/* Sets one property; returns 0 or -1 with a message naming the key in err. */
+int tcb_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err,
+                       size_t err_len);
+
+/* librdkafka log callback that writes through tcb_log (syslog levels mapped). */
+void tcb_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf);
+
+#endif
