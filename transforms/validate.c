@@ -1,0 +1,419 @@
+/* CleverTap's per-record Upload API rules (shared/clevertap-api.md), with
+ * CleverTap's codes and error texts (texts copied from recorded real answers
+ * where one exists). Pure: no I/O, no globals, never modifies the record.
+ * It never converts or repairs a record: that is the transform's job. */
+#include "transforms/validate.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define KEY_MAX_CHARS     120
+#define VALUE_MAX_BYTES   512
+#define NAME_MAX_BYTES    512
+#define MAX_ITEMS         100            /* Charged Items entries / multi-value profile entries */
+#define TS_MS_THRESHOLD   100000000000LL /* above: a millisecond timestamp */
+#define DEFAULT_MAX_PROPS 100
+
+/* Reserved system events (code 513), compared case- and space-insensitively. */
+static const char *const reserved_events[] = {
+    "Notification Sent",    "Notification Viewed",
+    "Notification Clicked", "Notification Delivered",
+    "Notification Replied", "UTM Visited",
+    "App Launched",         "App Uninstalled",
+    "App Version Changed",  "Stayed",
+    "Reply Sent",           "Experiment Rendered",
+    "Reachable By",         "Identity Reset",
+    "Identity Set",         "Identity Error",
+};
+
+static const char name_forbidden[] = "%><!|&.:;$'\"\\";
+
+static int fail(char *reason, size_t reason_len, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(char *reason, size_t reason_len, int code, const char *fmt, ...)
+{
+    if (reason != NULL && reason_len > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(reason, reason_len, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+/* Code points in a UTF-8 string (jansson strings are valid UTF-8). */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++) {
+        if (((unsigned char)*s & 0xC0) != 0x80) {
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Lower-cased, spaces removed, into out (truncated to out_len - 1). */
+static void fold_name(const char *in, char *out, size_t out_len)
+{
+    size_t n = 0;
+    for (; *in != '\0' && n + 1 < out_len; in++) {
+        if (*in != ' ') {
+            out[n++] = (char)tolower((unsigned char)*in);
+        }
+    }
+    out[n] = '\0';
+}
+
+static int is_reserved_event(const char *name)
+{
+    char folded[64], candidate[64];
+    if (strlen(name) >= sizeof(folded)) {
+        return 0;
+    }
+    fold_name(name, folded, sizeof(folded));
+    for (size_t i = 0; i < sizeof(reserved_events) / sizeof(reserved_events[0]); i++) {
+        fold_name(reserved_events[i], candidate, sizeof(candidate));
+        if (strcmp(folded, candidate) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The first forbidden character in name, or '\0'. */
+static char forbidden_char(const char *name, int profile)
+{
+    for (const char *p = name; *p != '\0'; p++) {
+        if (strchr(name_forbidden, *p) != NULL || (profile && *p == '#')) {
+            return *p;
+        }
+    }
+    return '\0';
+}
+
+static int is_unrendered_template(const char *s)
+{
+    return strstr(s, "${") != NULL || strstr(s, "{{") != NULL;
+}
+
+static int check_user_key(const json_t *record, char *reason, size_t reason_len)
+{
+    static const char *const keys[] = {"identity", "objectId", "FBID", "GPID"};
+    int found = 0;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const json_t *v = json_object_get(record, keys[i]);
+        if (v == NULL || json_is_null(v)) {
+            continue;
+        }
+        if (json_is_integer(v) && i == 0) {
+            found = 1;
+            continue;
+        }
+        if (!json_is_string(v) || json_string_length(v) == 0) {
+            if (i == 1) {
+                return fail(reason, reason_len, 526, "Invalid objectId.");
+            }
+            continue;
+        }
+        if (is_unrendered_template(json_string_value(v))) {
+            return fail(reason, reason_len, 523,
+                        "%s is an unrendered template; identity, objectId, FBID or GPID "
+                        "is mandatory.",
+                        keys[i]);
+        }
+        if (json_string_length(v) > VALUE_MAX_BYTES) {
+            return fail(reason, reason_len, 523, "%s is longer than %d bytes.", keys[i],
+                        VALUE_MAX_BYTES);
+        }
+        found = 1;
+    }
+    if (!found) {
+        return fail(reason, reason_len, 523, "identity, objectId, FBID or GPID is mandatory.");
+    }
+    return 0;
+}
+
+static int check_ts(const json_t *record, char *reason, size_t reason_len)
+{
+    const json_t *ts = json_object_get(record, "ts");
+    if (ts == NULL) {
+        return 0;
+    }
+    if (!json_is_integer(ts) || json_integer_value(ts) <= 0 ||
+        json_integer_value(ts) >= TS_MS_THRESHOLD) {
+        /* CleverTap's text, trailing space included (it glues on the record number). */
+        return fail(reason, reason_len, 525,
+                    "Timestamp should be present in the Unix Epoch format. ");
+    }
+    return 0;
+}
+
+/* One property (key, value) of evtData / profileData, or of an Items entry. */
+static int check_property(const char *key, const json_t *value, int profile, char *reason,
+                          size_t reason_len)
+{
+    char bad = forbidden_char(key, profile);
+    if (key[0] == '\0') {
+        return fail(reason, reason_len, 512, "Property name is empty.");
+    }
+    if (bad != '\0') {
+        return fail(reason, reason_len, 512, "Property name \"%.64s\" contains '%c'.", key, bad);
+    }
+    if (utf8_chars(key) > KEY_MAX_CHARS) {
+        return fail(reason, reason_len, 512,
+                    "Property name \"%.32s...\" is longer than %d characters.", key, KEY_MAX_CHARS);
+    }
+    if (json_is_string(value) && json_string_length(value) > VALUE_MAX_BYTES) {
+        return fail(reason, reason_len, 512, "Value of property \"%.64s\" is longer than %d bytes.",
+                    key, VALUE_MAX_BYTES);
+    }
+    if (json_is_object(value) || json_is_array(value)) {
+        return fail(reason, reason_len, 512,
+                    "Value of property \"%.64s\" is not a scalar (string, number, boolean "
+                    "or date).",
+                    key);
+    }
+    return 0;
+}
+
+/* Charged's Items: an array of at most MAX_ITEMS objects of scalar properties. */
+static int check_items(const json_t *items, char *reason, size_t reason_len)
+{
+    size_t i;
+    const json_t *item;
+    if (!json_is_array(items) || json_array_size(items) > MAX_ITEMS) {
+        return fail(reason, reason_len, 512,
+                    "Items of a Charged event must be an array of at most %d objects.", MAX_ITEMS);
+    }
+    json_array_foreach(items, i, item)
+    {
+        const char *key;
+        const json_t *value;
+        if (!json_is_object(item)) {
+            return fail(reason, reason_len, 512, "Items entry %zu is not an object.", i);
+        }
+        json_object_foreach((json_t *)item, key, value)
+        {
+            int rc = check_property(key, value, 0, reason, reason_len);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+static int check_event(const json_t *record, int max_props, char *reason, size_t reason_len)
+{
+    const json_t *name = json_object_get(record, "evtName");
+    const json_t *data = json_object_get(record, "evtData");
+    const char *key;
+    const json_t *value;
+    int charged;
+    if (!json_is_string(name) || json_string_length(name) == 0) {
+        return fail(reason, reason_len, 509, "Event name is mandatory.");
+    }
+    if (json_string_length(name) > NAME_MAX_BYTES) {
+        return fail(reason, reason_len, 512, "Event name is longer than %d bytes.", NAME_MAX_BYTES);
+    }
+    if (forbidden_char(json_string_value(name), 0) != '\0') {
+        return fail(reason, reason_len, 512, "Event name contains '%c'.",
+                    forbidden_char(json_string_value(name), 0));
+    }
+    if (is_reserved_event(json_string_value(name))) {
+        return fail(reason, reason_len, 513, "%.64s is a restricted system event name.",
+                    json_string_value(name));
+    }
+    if (!json_is_object(data)) {
+        return fail(reason, reason_len, 512, "Event data (evtData) must be an object.");
+    }
+    if ((int)json_object_size(data) > max_props) {
+        return fail(reason, reason_len, 522, "Event has %zu properties; the limit is %d.",
+                    json_object_size(data), max_props);
+    }
+    charged = strcmp(json_string_value(name), "Charged") == 0;
+    json_object_foreach((json_t *)data, key, value)
+    {
+        int rc = charged && strcmp(key, "Items") == 0
+                     ? check_items(value, reason, reason_len)
+                     : check_property(key, value, 0, reason, reason_len);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* "x" equals one of the |-separated choices. */
+static int one_of(const char *x, const char *choices)
+{
+    size_t n = strlen(x);
+    for (const char *p = choices; *p != '\0';) {
+        const char *end = strchr(p, '|');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, x, n) == 0) {
+            return 1;
+        }
+        p += len + (end != NULL ? 1 : 0);
+    }
+    return 0;
+}
+
+static int valid_email(const char *s)
+{
+    const char *at = strchr(s, '@');
+    const char *dot;
+    if (at == NULL || at == s || strchr(at + 1, '@') != NULL) {
+        return 0;
+    }
+    for (const char *p = s; *p != '\0'; p++) {
+        if ((unsigned char)*p <= ' ' || strchr("()<>,;:\\\"[]", *p) != NULL) {
+            return 0;
+        }
+    }
+    dot = strrchr(at + 1, '.');
+    return dot != NULL && dot > at + 1 && dot[1] != '\0';
+}
+
+/* +<country code><number>: '+' then 8 to 15 digits (E.164). */
+static int valid_phone(const char *s)
+{
+    size_t digits = 0;
+    if (s[0] != '+') {
+        return 0;
+    }
+    for (const char *p = s + 1; *p != '\0'; p++) {
+        if (!isdigit((unsigned char)*p)) {
+            return 0;
+        }
+        digits++;
+    }
+    return digits >= 8 && digits <= 15;
+}
+
+static int valid_age(const json_t *v)
+{
+    if (json_is_integer(v)) {
+        return json_integer_value(v) >= 0 && json_integer_value(v) <= 150;
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t n = strlen(s);
+        if (n == 0 || n > 3 || strspn(s, "0123456789") != n) {
+            return 0;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* The standard profile keys CleverTap checks (codes 514-520). */
+static int check_profile_field(const char *key, const json_t *v, char *reason, size_t reason_len)
+{
+    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+    if (strcmp(key, "Gender") == 0 && (s == NULL || !one_of(s, "M|F|Male|Female|O|Others"))) {
+        return fail(reason, reason_len, 514, "Profile data is incorrect. Gender needs to be M/F.");
+    }
+    if (strcmp(key, "Email") == 0 && (s == NULL || !valid_email(s))) {
+        return fail(reason, reason_len, 515, "Profile data is incorrect. Email is not valid.");
+    }
+    if (strcmp(key, "Phone") == 0 && (s == NULL || !valid_phone(s))) {
+        return fail(reason, reason_len, 516,
+                    "Profile data is incorrect. Phone number is not valid.");
+    }
+    if (strcmp(key, "Employed") == 0 && (s == NULL || !one_of(s, "Y|N"))) {
+        return fail(reason, reason_len, 517,
+                    "Profile data is incorrect. Employed needs to be Y/N.");
+    }
+    if (strcmp(key, "Education") == 0 && (s == NULL || !one_of(s, "School|College|Graduate"))) {
+        /* The double dot is CleverTap's own text. */
+        return fail(reason, reason_len, 518,
+                    "Profile data is incorrect. Education needs to be School/College/Graduate..");
+    }
+    if (strcmp(key, "Married") == 0 && (s == NULL || !one_of(s, "Y|N"))) {
+        return fail(reason, reason_len, 519, "Profile data is incorrect. Married needs to be Y/N.");
+    }
+    if (strcmp(key, "Age") == 0 && !valid_age(v)) {
+        return fail(reason, reason_len, 520, "Profile data is incorrect. Age is invalid.");
+    }
+    return 0;
+}
+
+/* Profiles accept multi-value properties: arrays of at most MAX_ITEMS strings. */
+static int is_multi_value(const json_t *v)
+{
+    size_t i;
+    const json_t *item;
+    if (!json_is_array(v) || json_array_size(v) > MAX_ITEMS) {
+        return 0;
+    }
+    json_array_foreach(v, i, item)
+    {
+        if (!json_is_string(item) || json_string_length(item) > VALUE_MAX_BYTES) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int check_profile(const json_t *record, int max_props, char *reason, size_t reason_len)
+{
+    const json_t *data = json_object_get(record, "profileData");
+    const char *key;
+    const json_t *value;
+    if (!json_is_object(data)) {
+        return fail(reason, reason_len, 512, "Profile data (profileData) must be an object.");
+    }
+    if ((int)json_object_size(data) > max_props) {
+        return fail(reason, reason_len, 522, "Profile has %zu properties; the limit is %d.",
+                    json_object_size(data), max_props);
+    }
+    json_object_foreach((json_t *)data, key, value)
+    {
+        int rc = check_profile_field(key, value, reason, reason_len);
+        if (rc == 0) {
+            rc = check_property(key, is_multi_value(value) ? json_null() : value, 1, reason,
+                                reason_len);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int tcb_validate_record(const json_t *record, const struct tcb_validation_limits *limits,
+                        char *reason, size_t reason_len)
+{
+    const json_t *type;
+    int max_props =
+        limits != NULL && limits->max_properties > 0 ? limits->max_properties : DEFAULT_MAX_PROPS;
+    int rc;
+    if (reason != NULL && reason_len > 0) {
+        reason[0] = '\0';
+    }
+    if (!json_is_object(record)) {
+        return fail(reason, reason_len, 524, "Record is neither an event nor a profile.");
+    }
+    type = json_object_get(record, "type");
+    if (!json_is_string(type) || (strcmp(json_string_value(type), "event") != 0 &&
+                                  strcmp(json_string_value(type), "profile") != 0)) {
+        return fail(reason, reason_len, 524,
+                    "Record type is neither event nor profile (type must be \"event\" or "
+                    "\"profile\").");
+    }
+    rc = check_user_key(record, reason, reason_len);
+    if (rc == 0) {
+        rc = check_ts(record, reason, reason_len);
+    }
+    if (rc == 0) {
+        rc = strcmp(json_string_value(type), "event") == 0
+                 ? check_event(record, max_props, reason, reason_len)
+                 : check_profile(record, max_props, reason, reason_len);
+    }
+    return rc;
+}
