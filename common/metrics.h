@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#define TCB_METRICS_MAX_LABELS 4
-#define TCB_METRICS_MAX_SERIES 512
+#define TCB_METRICS_MAX_LABELS  4
+#define TCB_METRICS_MAX_SERIES  512
 #define TCB_METRICS_MAX_BUCKETS 24
 
 struct tcb_metrics;

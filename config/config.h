@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#define TCB_CLEVERTAP_MAX_IN_FLIGHT 15 /* CleverTap's per-account concurrency limit */
-#define TCB_CLEVERTAP_MAX_BATCH 1000   /* records per upload request */
+#define TCB_CLEVERTAP_MAX_IN_FLIGHT 15   /* CleverTap's per-account concurrency limit */
+#define TCB_CLEVERTAP_MAX_BATCH     1000 /* records per upload request */
 
 /* A string -> string map in file order (kafka.properties, rename, constants). */
 struct tcb_kv {
@@ -90,13 +90,13 @@ enum tcb_nested_policy { TCB_NESTED_STRINGIFY = 0, TCB_NESTED_FLATTEN, TCB_NESTE
  * CleverTap record(s) to send. Every field is optional (NULL / empty). */
 struct tcb_transform_spec {
     char *name;
-    char *event_name;     /* override evtName */
-    char *identity_field; /* source field (dotted path) giving the identity */
-    struct tcb_kv_list rename;     /* source property -> CleverTap property */
-    struct tcb_str_list include;   /* keep only these properties (empty = all) */
-    struct tcb_str_list exclude;   /* drop these properties */
-    struct tcb_kv_list constants;  /* added properties; "$"-keys go on the record */
-    enum tcb_nested_policy nested; /* objects/arrays in properties */
+    char *event_name;                /* override evtName */
+    char *identity_field;            /* source field (dotted path) giving the identity */
+    struct tcb_kv_list rename;       /* source property -> CleverTap property */
+    struct tcb_str_list include;     /* keep only these properties (empty = all) */
+    struct tcb_str_list exclude;     /* drop these properties */
+    struct tcb_kv_list constants;    /* added properties; "$"-keys go on the record */
+    enum tcb_nested_policy nested;   /* objects/arrays in properties */
     struct tcb_str_list date_fields; /* turned into $D_<epoch seconds> */
 };
 

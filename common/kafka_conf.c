@@ -1,0 +1,55 @@
+/* librdkafka configuration from the config file's kafka section, with
+ * librdkafka's own log lines routed through common/log. Never echoes a
+ * property value in an error (values may be SASL passwords). */
+#include "common/kafka_conf.h"
+
+#include "common/log.h"
+#include "config/config.h"
+
+#include <stdio.h>
+
+int tcb_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err,
+                       size_t err_len)
+{
+    char detail[512];
+    if (rd_kafka_conf_set(conf, key, value, detail, sizeof(detail)) != RD_KAFKA_CONF_OK) {
+        /* librdkafka's text may quote the value: name the key only. */
+        snprintf(err, err_len, "kafka property '%s' was refused by librdkafka", key);
+        return -1;
+    }
+    return 0;
+}
+
+void tcb_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    enum tcb_log_level mapped = level <= 3   ? TCB_LOG_ERROR
+                                : level <= 5 ? TCB_LOG_WARN
+                                : level == 6 ? TCB_LOG_INFO
+                                             : TCB_LOG_DEBUG;
+    tcb_log(mapped, "kafka.librdkafka", "%s: %s", fac, buf);
+}
+
+rd_kafka_conf_t *tcb_kafka_conf_new(const struct tcb_config *cfg, const char *client_id, char *err,
+                                    size_t err_len)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (!conf) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    rd_kafka_conf_set_log_cb(conf, tcb_kafka_log_cb);
+    const char *id = client_id ? client_id : cfg->kafka.client_id;
+    if (tcb_kafka_conf_set(conf, "bootstrap.servers", cfg->kafka.brokers, err, err_len) != 0 ||
+        (id && tcb_kafka_conf_set(conf, "client.id", id, err, err_len) != 0))
+        goto fail;
+    for (size_t i = 0; i < cfg->kafka.properties.count; i++) {
+        const struct tcb_kv *kv = &cfg->kafka.properties.items[i];
+        if (tcb_kafka_conf_set(conf, kv->key, kv->value, err, err_len) != 0)
+            goto fail;
+    }
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}

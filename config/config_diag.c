@@ -1,0 +1,64 @@
+/* Diagnostics: the bounded list of "PATH:LINE:COL: message" lines a load
+ * produces. It only collects; printing is the caller's business. */
+#include "config/config_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void diag_push(struct tcb_config_diag *diag, const char *line)
+{
+    char **grown = realloc(diag->lines, (diag->count + 1) * sizeof(*grown));
+    if (!grown)
+        return;
+    diag->lines = grown;
+    diag->lines[diag->count] = strdup(line);
+    if (diag->lines[diag->count])
+        diag->count++;
+}
+
+void tcb_config_diag_add(struct tcb_config_diag *diag, const char *path, size_t line, size_t col,
+                         const char *fmt, ...)
+{
+    char message[768];
+    char full[1024];
+    if (!diag || diag->count > TCB_CONFIG_MAX_DIAGNOSTICS)
+        return;
+    if (diag->count == TCB_CONFIG_MAX_DIAGNOSTICS) {
+        snprintf(full, sizeof(full), "%s: too many problems; stopped reporting", path);
+        diag_push(diag, full);
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    snprintf(full, sizeof(full), "%s:%zu:%zu: %s", path, line, col, message);
+    diag_push(diag, full);
+}
+
+void tcb_config_diag_free(struct tcb_config_diag *diag)
+{
+    if (!diag)
+        return;
+    for (size_t i = 0; i < diag->count; i++)
+        free(diag->lines[i]);
+    free(diag->lines);
+    diag->lines = NULL;
+    diag->count = 0;
+}
+
+void tcb_config_error_at(struct tcb_config_loader *loader, const yaml_node_t *node, const char *fmt,
+                         ...)
+{
+    char message[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    loader->errors++;
+    size_t line = node ? node->start_mark.line + 1 : 1;
+    size_t col = node ? node->start_mark.column + 1 : 1;
+    tcb_config_diag_add(loader->diag, loader->path, line, col, "%s", message);
+}
