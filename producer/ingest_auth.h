@@ -1,0 +1,27 @@
+/* Authentication of ingest requests: CleverTap account credentials for
+ * /1/upload and the shared notification secret for /talon/notifications,
+ * compared in constant time. It never stores, logs or echoes a secret. */
+#ifndef TCB_PRODUCER_INGEST_AUTH_H
+#define TCB_PRODUCER_INGEST_AUTH_H
+
+#include <stddef.h>
+
+struct tcb_config;
+struct tcb_account;
+
+/* 1 when given equals expected, 0 otherwise (NULL never matches). The time
+ * taken depends only on strlen(expected), never on where they differ. */
+int tcb_ingest_secret_equal(const char *expected, const char *given);
+
+/* The configured account whose account_id is account_id and whose passcode
+ * equals passcode, or NULL (unknown account, wrong passcode, NULL input).
+ * Borrowed from cfg. */
+const struct tcb_account *tcb_ingest_auth_account(const struct tcb_config *cfg,
+                                                  const char *account_id, const char *passcode);
+
+/* 1 when the notification secret is configured and either header_value or
+ * basic_password (either may be NULL) equals it; 0 otherwise. */
+int tcb_ingest_auth_notification(const struct tcb_config *cfg, const char *header_value,
+                                 const char *basic_password);
+
+#endif

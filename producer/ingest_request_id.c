@@ -1,0 +1,48 @@
+/* UUIDv4 generation from getrandom(2), with a counter-and-clock fallback
+ * when the kernel cannot supply randomness. No state beyond that counter. */
+#include "producer/ingest_request_id.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+static atomic_uint_fast64_t fallback_counter;
+
+static void fill_random(unsigned char bytes[16])
+{
+    if (getrandom(bytes, 16, 0) == 16)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t a = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    uint64_t b = atomic_fetch_add(&fallback_counter, 1);
+    memcpy(bytes, &a, 8);
+    memcpy(bytes + 8, &b, 8);
+}
+
+void tcb_ingest_request_id_new(char out[37])
+{
+    unsigned char b[16];
+    fill_random(b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+int tcb_ingest_request_id_acceptable(const char *text)
+{
+    if (text == NULL || text[0] == '\0')
+        return 0;
+    size_t i = 0;
+    for (; text[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (i >= TCB_REQUEST_ID_MAX || c <= ' ' || c >= 0x7f || c == '"' || c == '\\')
+            return 0;
+    }
+    return 1;
+}

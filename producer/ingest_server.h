@@ -1,0 +1,43 @@
+/* talon-ingest's HTTP front (libmicrohttpd, epoll thread pool): the
+ * CleverTap-compatible POST /1/upload and POST /talon/notifications. A
+ * request waits suspended, holding no thread, until Kafka acknowledged every
+ * record; it never answers 2xx before that. */
+#ifndef TCB_PRODUCER_INGEST_SERVER_H
+#define TCB_PRODUCER_INGEST_SERVER_H
+
+#include <stddef.h>
+
+struct tcb_config;
+struct tcb_ingest_metrics;
+struct tcb_ingest_producer;
+struct tcb_ingest_server;
+
+/* Starts listening on cfg->ingest.listen. cfg, producer and metrics are
+ * borrowed until tcb_ingest_server_stop (metrics may be NULL). The producer
+ * must have been created with tcb_ingest_server_on_delivery as its delivery
+ * callback. Returns a new server, or NULL with a message in err. */
+struct tcb_ingest_server *tcb_ingest_server_start(const struct tcb_config *cfg,
+                                                  struct tcb_ingest_producer *producer,
+                                                  const struct tcb_ingest_metrics *metrics,
+                                                  char *err, size_t err_len);
+
+/* The bound port (useful with port 0), or -1. */
+int tcb_ingest_server_port(const struct tcb_ingest_server *server);
+
+/* Stops accepting connections and answers new requests 503; requests already
+ * waiting for Kafka still complete. */
+void tcb_ingest_server_quiesce(struct tcb_ingest_server *server);
+
+/* Requests currently waiting for Kafka acknowledgements. */
+int tcb_ingest_server_waiting(const struct tcb_ingest_server *server);
+
+/* Stops and frees the server; accepts NULL. Call only when no request is
+ * waiting (after tcb_ingest_producer_drain); otherwise the daemon is leaked
+ * rather than stopped, since its waiting connections still have
+ * acknowledgements to come. */
+void tcb_ingest_server_stop(struct tcb_ingest_server *server);
+
+/* The producer's delivery callback: opaque is the waiting request. */
+void tcb_ingest_server_on_delivery(void *opaque, int ok);
+
+#endif
