@@ -327,8 +327,16 @@ static void text_number(struct text *t, double v)
         text_append(t, v > 0 ? "+Inf" : "-Inf", 4);
     else if (v == floor(v) && fabs(v) < 1e15)
         text_printf(t, "%.0f", v);
-    else
-        text_printf(t, "%.17g", v);
+    else {
+        /* shortest form that reads back as the same double */
+        char buf[40];
+        for (int precision = 15; precision <= 17; precision++) {
+            snprintf(buf, sizeof(buf), "%.*g", precision, v);
+            if (strtod(buf, NULL) == v)
+                break;
+        }
+        text_append(t, buf, strlen(buf));
+    }
 }
 
 /* Writes "name{labels[,le=\"bound\"]} " (with the trailing space). */

@@ -102,17 +102,23 @@ static int parse_bool(const char *text, int *value)
 }
 
 /* Stores a scalar's text into a STRING/INT/LONG/BOOL/ENUM field. Returns 0, or
- * -1 with a message in err (mentioning the value only for non-secret keys). */
-static int store_scalar(const struct tcb_key *key, void *base, const char *text, char *err,
-                        size_t err_len)
+ * -1 with a message in err. The message quotes the value only when
+ * may_quote is set (a literal from the file for a non-secret key): values
+ * from ${...} may be secrets whatever key they were put under. */
+static int store_scalar(const struct tcb_key *key, void *base, const char *text, int may_quote,
+                        char *err, size_t err_len)
 {
     char allowed[128];
+    char shown[80];
+    if (may_quote && !key->secret)
+        snprintf(shown, sizeof(shown), "'%.64s'", text);
+    else
+        snprintf(shown, sizeof(shown), "the value");
     switch (key->type) {
     case TCB_KEY_STRING: {
         if (key->choices && choice_index(key->choices, text) < 0) {
             describe_choices(key->choices, allowed, sizeof(allowed));
-            snprintf(err, err_len, "'%s' is not one of: %s", key->secret ? "<secret>" : text,
-                     allowed);
+            snprintf(err, err_len, "%s is not one of: %s", shown, allowed);
             return -1;
         }
         char *copy = strdup(text);
@@ -131,11 +137,12 @@ static int store_scalar(const struct tcb_key *key, void *base, const char *text,
         errno = 0;
         long value = strtol(text, &end, 10);
         if (errno || end == text || *end != '\0') {
-            snprintf(err, err_len, "expected an integer, got '%.64s'", text);
+            snprintf(err, err_len, "expected an integer, got %s", shown);
             return -1;
         }
         if (value < key->min || value > key->max) {
-            snprintf(err, err_len, "%ld is out of range [%ld, %ld]", value, key->min, key->max);
+            snprintf(err, err_len, "%s is out of range [%ld, %ld]", may_quote ? text : "the value",
+                     key->min, key->max);
             return -1;
         }
         if (key->type == TCB_KEY_INT)
@@ -146,7 +153,7 @@ static int store_scalar(const struct tcb_key *key, void *base, const char *text,
     }
     case TCB_KEY_BOOL:
         if (parse_bool(text, FIELD(base, key->offset, int)) != 0) {
-            snprintf(err, err_len, "expected true or false, got '%.64s'", text);
+            snprintf(err, err_len, "expected true or false, got %s", shown);
             return -1;
         }
         return 0;
@@ -154,7 +161,7 @@ static int store_scalar(const struct tcb_key *key, void *base, const char *text,
         int index = choice_index(key->choices, text);
         if (index < 0) {
             describe_choices(key->choices, allowed, sizeof(allowed));
-            snprintf(err, err_len, "'%.64s' is not one of: %s", text, allowed);
+            snprintf(err, err_len, "%s is not one of: %s", shown, allowed);
             return -1;
         }
         *FIELD(base, key->offset, int) = index;
@@ -175,7 +182,7 @@ int tcb_config_apply_defaults(const struct tcb_schema *schema, void *base)
             if (tcb_config_apply_defaults(key->sub, (char *)base + key->offset) != 0)
                 return -1;
         } else if (key->default_value &&
-                   store_scalar(key, base, key->default_value, err, sizeof(err)) != 0) {
+                   store_scalar(key, base, key->default_value, 1, err, sizeof(err)) != 0) {
             return -1;
         }
     }
@@ -331,7 +338,9 @@ static void load_value(struct tcb_config_loader *loader, const yaml_node_t *node
         char *text = scalar_text(loader, node, key->name);
         if (!text)
             return;
-        if (store_scalar(key, base, text, err, sizeof(err)) != 0)
+        const char *raw = (const char *)node->data.scalar.value;
+        int literal = strcmp(raw, text) == 0;
+        if (store_scalar(key, base, text, literal, err, sizeof(err)) != 0)
             tcb_config_error_at(loader, node, "%s: %s", key->name, err);
         else if (key->has_presence)
             *FIELD(base, key->presence_offset, int) = 1;

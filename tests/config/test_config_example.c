@@ -1,0 +1,116 @@
+/* config/example.yaml must document every key of the loader's key table with
+ * its default value, and must itself load cleanly: when someone adds a key
+ * or changes a default without updating the example, this test fails. */
+#include "config/config.h"
+#include "config/config_keys.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include <cmocka.h>
+
+#define EXAMPLE "config/example.yaml"
+
+static yaml_document_t doc;
+static int problems;
+
+static const yaml_node_t *child(const yaml_node_t *map, const char *name)
+{
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        const yaml_node_t *k = yaml_document_get_node(&doc, p->key);
+        if (k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, name) == 0)
+            return yaml_document_get_node(&doc, p->value);
+    }
+    return NULL;
+}
+
+static void check_schema(const struct tcb_schema *schema, const yaml_node_t *map,
+                         const char *prefix)
+{
+    for (size_t i = 0; i < schema->key_count; i++) {
+        const struct tcb_key *key = &schema->keys[i];
+        char path[256];
+        snprintf(path, sizeof(path), "%s%s", prefix, key->name);
+        const yaml_node_t *node = child(map, key->name);
+        if (!node) {
+            print_error("%s: key %s is not documented\n", EXAMPLE, path);
+            problems++;
+            continue;
+        }
+        if (key->type == TCB_KEY_SECTION) {
+            char sub[300];
+            snprintf(sub, sizeof(sub), "%s.", path);
+            check_schema(key->sub, node, sub);
+        } else if (key->type == TCB_KEY_OBJECT_LIST) {
+            char sub[300];
+            snprintf(sub, sizeof(sub), "%s[0].", path);
+            const yaml_node_t *first =
+                node->type == YAML_SEQUENCE_NODE &&
+                        node->data.sequence.items.top > node->data.sequence.items.start
+                    ? yaml_document_get_node(&doc, node->data.sequence.items.start[0])
+                    : NULL;
+            if (!first) {
+                print_error("%s: %s needs one example entry\n", EXAMPLE, path);
+                problems++;
+                continue;
+            }
+            check_schema(key->sub, first, sub);
+        } else if (key->default_value) {
+            const char *shown =
+                node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value : "";
+            if (strcmp(shown, key->default_value) != 0) {
+                print_error("%s: %s shows '%s' but the default is '%s'\n", EXAMPLE, path, shown,
+                            key->default_value);
+                problems++;
+            }
+        }
+    }
+}
+
+static void test_example_documents_every_key_with_its_default(void **state)
+{
+    (void)state;
+    FILE *f = fopen(EXAMPLE, "rb");
+    assert_non_null(f);
+    yaml_parser_t parser;
+    assert_true(yaml_parser_initialize(&parser));
+    yaml_parser_set_input_file(&parser, f);
+    assert_true(yaml_parser_load(&parser, &doc));
+    problems = 0;
+    check_schema(tcb_config_root_schema(), yaml_document_get_root_node(&doc), "");
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    fclose(f);
+    assert_int_equal(problems, 0);
+}
+
+static void test_example_loads(void **state)
+{
+    (void)state;
+    unsetenv("CLEVERTAP_PASSCODE_SHOP_EU");
+    struct tcb_config_diag diag = {0};
+    struct tcb_config *cfg = tcb_config_load_file(EXAMPLE, &diag);
+    for (size_t i = 0; i < diag.count; i++)
+        print_error("%s\n", diag.lines[i]);
+    assert_non_null(cfg);
+    assert_int_equal(cfg->clevertap.account_count, 1);
+    assert_string_equal(cfg->clevertap.accounts[0].passcode, "emulator-passcode");
+    tcb_config_destroy(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_example_documents_every_key_with_its_default),
+        cmocka_unit_test(test_example_loads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
