@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The project's test command (README "Run every test"; .ci/run calls exactly this):
+# installs missing Debian packages when run as root (else prints the apt-get line),
+# checks formatting, builds with warnings as errors + ASan/UBSan, runs every ctest.
+# Usage: tests/run.sh [extra ctest args...]   env BUILD_DIR (default build-test)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake ninja-build pkg-config gcc make clang clang-format libclang-rt-14-dev
+          librdkafka-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev
+          libcmocka-dev kcat curl python3)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "== installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "missing packages; run as root or install them:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 2
+  fi
+fi
+
+echo "== clang-format check"
+unformatted=$(git ls-files '*.c' '*.h' | xargs -r clang-format --dry-run -Werror 2>&1 | grep -c "error:" || true)
+if [ "$unformatted" != "0" ]; then
+  git ls-files '*.c' '*.h' | xargs -r clang-format --dry-run -Werror 2>&1 | head -40
+  echo "clang-format: $unformatted places differ from .clang-format (run clang-format -i)" >&2
+  exit 1
+fi
+
+build=${BUILD_DIR:-build-test}
+echo "== configure and build ($build: -Werror, ASan+UBSan)"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTCB_WERROR=ON -DTCB_SANITIZE=ON >/dev/null
+cmake --build "$build" -j"$(nproc)"
+
+echo "== ctest"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+ctest --test-dir "$build" --output-on-failure --timeout 600 "$@"
