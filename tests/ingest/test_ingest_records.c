@@ -1,0 +1,268 @@
+/* Unit tests of talon-ingest's pure parts: the raw JSON element scanner, the
+ * upload envelope split and its record keys, notification keys for every
+ * Talon.One example, credential checks and request ids. */
+#include "config/config.h"
+#include "producer/ingest_auth.h"
+#include "producer/ingest_json_span.h"
+#include "producer/ingest_records.h"
+#include "producer/ingest_request_id.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static char *read_data(const char *name, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "tests/ingest/data/%s", name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = malloc(1 << 20);
+    assert_non_null(buf);
+    *len = fread(buf, 1, (1 << 20) - 1, f);
+    buf[*len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void value_is(const struct tcb_ingest_record *record, const char *expected)
+{
+    assert_int_equal(record->value_len, strlen(expected));
+    assert_memory_equal(record->value, expected, record->value_len);
+}
+
+static void key_is(const struct tcb_ingest_record *record, const char *expected)
+{
+    if (expected == NULL) {
+        assert_null(record->key);
+        return;
+    }
+    assert_non_null(record->key);
+    assert_int_equal(record->key_len, strlen(expected));
+    assert_memory_equal(record->key, expected, record->key_len);
+}
+
+/* Records keep their exact bytes (number spelling, spaces, escapes). */
+static void test_split_keeps_record_bytes(void **state)
+{
+    const char *body =
+        " { \"x\" : [1,{\"d\":[9]}], \"d\" : [ {\"type\":\"event\",\"identity\":\"p1\","
+        "\"evtData\":{\"v\":0.1,\"s\":\"a\\\"]}\"}} , 12 ,\"junk\", [1, 2] ] } ";
+    struct tcb_ingest_upload upload;
+    assert_int_equal(tcb_ingest_upload_parse(body, strlen(body), &upload), TCB_INGEST_PARSE_OK);
+    assert_int_equal(upload.count, 4);
+    value_is(&upload.records[0],
+             "{\"type\":\"event\",\"identity\":\"p1\",\"evtData\":{\"v\":0.1,\"s\":\"a\\\"]}\"}}");
+    key_is(&upload.records[0], "p1");
+    value_is(&upload.records[1], "12");
+    key_is(&upload.records[1], NULL);
+    value_is(&upload.records[2], "\"junk\"");
+    value_is(&upload.records[3], "[1, 2]");
+    tcb_ingest_upload_free(&upload);
+}
+
+static void test_record_keys(void **state)
+{
+    const char *body = "{\"d\":[{\"identity\":\"u1\",\"objectId\":\"o1\"},{\"objectId\":\"o2\"},"
+                       "{\"FBID\":\"f3\"},{\"GPID\":\"g4\"},{\"identity\":12345},"
+                       "{\"identity\":\"\"},{\"identity\":null,\"GPID\":\"g7\"},{}]}";
+    struct tcb_ingest_upload upload;
+    assert_int_equal(tcb_ingest_upload_parse(body, strlen(body), &upload), TCB_INGEST_PARSE_OK);
+    assert_int_equal(upload.count, 8);
+    const char *expected[] = {"u1", "o2", "f3", "g4", "12345", NULL, "g7", NULL};
+    for (size_t i = 0; i < 8; i++)
+        key_is(&upload.records[i], expected[i]);
+    tcb_ingest_upload_free(&upload);
+}
+
+/* A "d" spelled with an escape still splits (re-serialized, same values). */
+static void test_escaped_key_falls_back(void **state)
+{
+    const char *body = "{\"\\u0064\":[{\"identity\":\"p\"}]}";
+    struct tcb_ingest_upload upload;
+    assert_int_equal(tcb_ingest_upload_parse(body, strlen(body), &upload), TCB_INGEST_PARSE_OK);
+    assert_int_equal(upload.count, 1);
+    value_is(&upload.records[0], "{\"identity\":\"p\"}");
+    tcb_ingest_upload_free(&upload);
+}
+
+static void test_rejections(void **state)
+{
+    struct tcb_ingest_upload upload;
+    const char *cases[] = {"", "{\"d\":[1,]}", "not json", "{\"d\":[1]} trailing"};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(tcb_ingest_upload_parse(cases[i], strlen(cases[i]), &upload),
+                         TCB_INGEST_PARSE_NOT_JSON);
+        tcb_ingest_upload_free(&upload);
+    }
+    const char *not_upload[] = {"{\"e\":[]}", "{\"d\":{}}", "[1,2]", "{\"d\":\"x\"}"};
+    for (size_t i = 0; i < sizeof(not_upload) / sizeof(not_upload[0]); i++) {
+        assert_int_equal(tcb_ingest_upload_parse(not_upload[i], strlen(not_upload[i]), &upload),
+                         TCB_INGEST_PARSE_NOT_UPLOAD);
+        tcb_ingest_upload_free(&upload);
+    }
+    assert_int_equal(tcb_ingest_upload_parse("{\"d\":[]}", 8, &upload), TCB_INGEST_PARSE_OK);
+    assert_int_equal(upload.count, 0);
+    tcb_ingest_upload_free(&upload);
+}
+
+static char *records_body(size_t count)
+{
+    char *body = malloc(count * 2 + 16);
+    strcpy(body, "{\"d\":[");
+    for (size_t i = 0; i < count; i++)
+        strcat(body, i ? ",1" : "1");
+    strcat(body, "]}");
+    return body;
+}
+
+static void test_record_cap(void **state)
+{
+    struct tcb_ingest_upload upload;
+    char *body = records_body(TCB_INGEST_MAX_RECORDS);
+    assert_int_equal(tcb_ingest_upload_parse(body, strlen(body), &upload), TCB_INGEST_PARSE_OK);
+    assert_int_equal(upload.count, TCB_INGEST_MAX_RECORDS);
+    tcb_ingest_upload_free(&upload);
+    free(body);
+    body = records_body(TCB_INGEST_MAX_RECORDS + 1);
+    assert_int_equal(tcb_ingest_upload_parse(body, strlen(body), &upload),
+                     TCB_INGEST_PARSE_TOO_MANY);
+    tcb_ingest_upload_free(&upload);
+    free(body);
+}
+
+static void test_span_limits(void **state)
+{
+    struct tcb_json_span spans[2];
+    const char *three = "{\"d\":[1,2,3]}";
+    assert_int_equal(tcb_json_member_array_spans(three, strlen(three), "d", spans, 2), -2);
+    assert_int_equal(tcb_json_member_array_spans("[1]", 3, "d", spans, 2), -1);
+    const char *twice = "{\"d\":[1],\"d\":[7,8]}"; /* the last one wins, like the parser */
+    assert_int_equal(tcb_json_member_array_spans(twice, strlen(twice), "d", spans, 2), 2);
+    assert_int_equal(spans[0].offset, 14);
+}
+
+/* Where the profile integration id lives in each Talon.One notification. */
+static void test_notification_keys(void **state)
+{
+    static const struct {
+        const char *file;
+        const char *key;
+    } cases[] = {
+        {"addedDeductedPointsBalancesNotification.json", "URNGV8294NV"},
+        {"addedDeductedPointsNotification.json", "URNGV8294NV"},
+        {"couponsData.json", "URNGV8294NV"},
+        {"createCouponData.json", "URNGV8294NV"},
+        {"expiringCouponsNotification.json", "URNGV8294NV"},
+        {"expiringPointsNotification.json", "URNGV8294NV"},
+        {"expiringCardPointsNotification.json", "URNGV8294NV"},
+        {"tierUpgradeNotification.json", "URNGV8294NV"},
+        {"tierDowngradeNotification.json", "URNGV8294NV"},
+        {"tierWillDowngradeNotification.json", "URNGV8294NV"},
+        {"pendingActivePointsNotification.json", "URNGV8294NV"},
+        {"cardAddedDeductedPointsNotification.json", NULL}, /* ProfileIntegrationIDs [""] */
+        {"campaignCreatedNotification.json", NULL},
+        {"strikethroughLabelingNotification.json", NULL},
+        {"asyncCouponsData.json", NULL},
+        {"deleteCouponsData.json", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t len;
+        char *body = read_data(cases[i].file, &len);
+        char *key = (char *)1;
+        assert_int_equal(tcb_ingest_notification_key(body, len, &key), TCB_INGEST_PARSE_OK);
+        if (cases[i].key)
+            assert_string_equal(key, cases[i].key);
+        else
+            assert_null(key);
+        free(key);
+        free(body);
+    }
+    char *key = NULL;
+    assert_int_equal(tcb_ingest_notification_key("[1]", 3, &key), TCB_INGEST_PARSE_NOT_JSON);
+    assert_int_equal(tcb_ingest_notification_key("{", 1, &key), TCB_INGEST_PARSE_NOT_JSON);
+    const char *cards = "{\"ProfileIntegrationIDs\":[\"\",\"c2\"]}";
+    assert_int_equal(tcb_ingest_notification_key(cards, strlen(cards), &key), 0);
+    assert_string_equal(key, "c2");
+    free(key);
+}
+
+static void test_secret_equal(void **state)
+{
+    assert_true(tcb_ingest_secret_equal("s3cret", "s3cret"));
+    assert_false(tcb_ingest_secret_equal("s3cret", "s3cre"));
+    assert_false(tcb_ingest_secret_equal("s3cret", "s3cret!"));
+    assert_false(tcb_ingest_secret_equal("s3cret", "S3cret"));
+    assert_false(tcb_ingest_secret_equal("s3cret", ""));
+    assert_false(tcb_ingest_secret_equal("s3cret", NULL));
+    assert_false(tcb_ingest_secret_equal(NULL, "x"));
+}
+
+static void test_account_auth(void **state)
+{
+    struct tcb_account accounts[2] = {
+        {.name = "a", .account_id = "ID-A", .passcode = "pa"},
+        {.name = "b", .account_id = "ID-B", .passcode = "pb"},
+    };
+    struct tcb_config cfg = {0};
+    cfg.clevertap.accounts = accounts;
+    cfg.clevertap.account_count = 2;
+    assert_ptr_equal(tcb_ingest_auth_account(&cfg, "ID-B", "pb"), &accounts[1]);
+    assert_null(tcb_ingest_auth_account(&cfg, "ID-B", "pa"));
+    assert_null(tcb_ingest_auth_account(&cfg, "ID-C", "pa"));
+    assert_null(tcb_ingest_auth_account(&cfg, NULL, "pa"));
+    assert_null(tcb_ingest_auth_account(&cfg, "ID-A", NULL));
+
+    assert_false(tcb_ingest_auth_notification(&cfg, "x", "x")); /* no secret: disabled */
+    cfg.ingest.notification_secret = "n0tif";
+    assert_true(tcb_ingest_auth_notification(&cfg, "n0tif", NULL));
+    assert_true(tcb_ingest_auth_notification(&cfg, NULL, "n0tif"));
+    assert_true(tcb_ingest_auth_notification(&cfg, "wrong", "n0tif"));
+    assert_false(tcb_ingest_auth_notification(&cfg, "wrong", NULL));
+    assert_false(tcb_ingest_auth_notification(&cfg, NULL, NULL));
+}
+
+static void test_request_ids(void **state)
+{
+    char a[37];
+    char b[37];
+    tcb_ingest_request_id_new(a);
+    tcb_ingest_request_id_new(b);
+    assert_int_equal(strlen(a), 36);
+    assert_string_not_equal(a, b);
+    assert_int_equal(a[14], '4');
+    assert_true(tcb_ingest_request_id_acceptable(a));
+    assert_true(tcb_ingest_request_id_acceptable("talon-1"));
+    assert_false(tcb_ingest_request_id_acceptable(""));
+    assert_false(tcb_ingest_request_id_acceptable("has space"));
+    assert_false(tcb_ingest_request_id_acceptable("quote\""));
+    char longer[TCB_REQUEST_ID_MAX + 2];
+    memset(longer, 'x', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    assert_false(tcb_ingest_request_id_acceptable(longer));
+    longer[TCB_REQUEST_ID_MAX] = '\0';
+    assert_true(tcb_ingest_request_id_acceptable(longer));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_split_keeps_record_bytes),
+        cmocka_unit_test(test_record_keys),
+        cmocka_unit_test(test_escaped_key_falls_back),
+        cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_record_cap),
+        cmocka_unit_test(test_span_limits),
+        cmocka_unit_test(test_notification_keys),
+        cmocka_unit_test(test_secret_equal),
+        cmocka_unit_test(test_account_auth),
+        cmocka_unit_test(test_request_ids),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
