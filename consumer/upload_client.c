@@ -1,0 +1,259 @@
+/* The uploader's public entry points: creation from the config, submission with
+ * back-pressure, readiness and counters. The loop that sends, retries and reports
+ * lives in upload_loop.c. Never logs record contents or the passcode. */
+#include "consumer/upload_state.h"
+
+#include "common/metrics.h"
+#include "config/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_MAX_PENDING_RECORDS 10000
+#define DEFAULT_MAX_PENDING_BYTES   (64L * 1024 * 1024)
+
+int64_t tcb_upload_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *tcb_upload_account_label(const struct tcb_upload_account *acct)
+{
+    return acct->account->name ? acct->account->name : "unnamed";
+}
+
+static long positive_or(long value, long fallback)
+{
+    return value > 0 ? value : fallback;
+}
+
+static void read_settings(struct tcb_uploader *up, const struct tcb_uploader_options *opts)
+{
+    const struct tcb_config *cfg = opts->cfg;
+    long max_records = cfg->sink.batch_max_records;
+    if (max_records <= 0 || max_records > TCB_CLEVERTAP_MAX_BATCH) {
+        max_records = TCB_CLEVERTAP_MAX_BATCH;
+    }
+    up->policy.max_records = (size_t)max_records;
+    up->policy.max_bytes = (size_t)positive_or(cfg->sink.batch_max_bytes, 1024L * 1024);
+    up->policy.linger_ms = cfg->sink.batch_linger_ms > 0 ? cfg->sink.batch_linger_ms : 0;
+    up->policy.keyed_ordering = cfg->sink.keyed_ordering;
+    up->max_pending_records =
+        opts->max_pending_records
+            ? opts->max_pending_records
+            : (size_t)positive_or(cfg->sink.max_pending_records, DEFAULT_MAX_PENDING_RECORDS);
+    up->max_pending_bytes =
+        opts->max_pending_bytes ? opts->max_pending_bytes : (size_t)DEFAULT_MAX_PENDING_BYTES;
+    up->timeout_ms = positive_or(cfg->clevertap.request_timeout_ms, 30000);
+    up->connect_timeout_ms = positive_or(cfg->clevertap.connect_timeout_ms, 10000);
+    up->retry_initial_ms = positive_or(cfg->clevertap.retry_initial_ms, 200);
+    up->retry_max_ms = positive_or(cfg->clevertap.retry_max_ms, 30000);
+    up->retry_after_max_s = positive_or(cfg->clevertap.retry_after_max_s, 60);
+    up->auth_retry_ms = positive_or(cfg->clevertap.auth_retry_ms, 60000);
+    /* An answer echoes failing records: room for the whole batch twice plus text. */
+    up->resp_max = up->policy.max_bytes * 2 + 64 * 1024;
+    uint64_t seed = opts->seed;
+    if (seed == 0) {
+        seed = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
+    }
+    tcb_rng_seed(&up->rng, seed);
+}
+
+static int make_accounts(struct tcb_uploader *up, char *err, size_t err_len)
+{
+    const struct tcb_config_clevertap *ct = &up->cfg->clevertap;
+    long connections = 1;
+    up->accts = calloc(ct->account_count ? ct->account_count : 1, sizeof(*up->accts));
+    if (!up->accts) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < ct->account_count; i++) {
+        const struct tcb_account *account = &ct->accounts[i];
+        if (tcb_upload_account_init(&up->accts[i], account, tcb_account_base_url(account), err,
+                                    err_len) != 0) {
+            up->acct_count = i + 1; /* cleanup covers the half-built one */
+            return -1;
+        }
+        up->acct_count = i + 1;
+        connections += up->accts[i].aimd.max;
+    }
+    curl_multi_setopt(up->multi, CURLMOPT_MAXCONNECTS, connections);
+    return 0;
+}
+
+struct tcb_uploader *tcb_uploader_create(const struct tcb_uploader_options *opts, char *err,
+                                         size_t err_len)
+{
+    if (!opts || !opts->cfg || !opts->on_outcome) {
+        snprintf(err, err_len, "uploader: config and outcome callback are required");
+        return NULL;
+    }
+    struct tcb_uploader *up = calloc(1, sizeof(*up));
+    if (!up) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    up->cfg = opts->cfg;
+    up->on_outcome = opts->on_outcome;
+    up->ctx = opts->ctx;
+    up->next_seq = 1;
+    read_settings(up, opts);
+    up->ready_lock = malloc(sizeof(*up->ready_lock));
+    if (!up->ready_lock || pthread_mutex_init(up->ready_lock, NULL) != 0) {
+        free(up->ready_lock);
+        up->ready_lock = NULL;
+        snprintf(err, err_len, "uploader: cannot make a mutex");
+        goto fail;
+    }
+    up->multi = curl_multi_init();
+    if (!up->multi) {
+        snprintf(err, err_len, "uploader: curl_multi_init failed");
+        goto fail;
+    }
+    if (make_accounts(up, err, err_len) != 0) {
+        goto fail;
+    }
+    up->keys = tcb_batch_keys_create(up->max_pending_records);
+    tcb_upload_metrics_register(&up->m, opts->metrics);
+    return up;
+fail:
+    tcb_uploader_destroy(up);
+    return NULL;
+}
+
+void tcb_uploader_destroy(struct tcb_uploader *up)
+{
+    if (!up) {
+        return;
+    }
+    for (size_t i = 0; i < up->acct_count; i++) {
+        for (struct tcb_batch *batch = up->accts[i].first; batch; batch = batch->next) {
+            struct tcb_upload_xfer *xfer = batch->xfer;
+            if (xfer) {
+                curl_multi_remove_handle(up->multi, xfer->easy);
+                tcb_upload_xfer_free(xfer);
+            }
+        }
+        tcb_upload_account_cleanup(&up->accts[i]);
+    }
+    free(up->accts);
+    while (up->free_xfers) {
+        struct tcb_upload_xfer *xfer = up->free_xfers;
+        up->free_xfers = xfer->next_free;
+        tcb_upload_xfer_free(xfer);
+    }
+    if (up->multi) {
+        curl_multi_cleanup(up->multi);
+    }
+    tcb_batch_keys_destroy(up->keys);
+    if (up->ready_lock) {
+        pthread_mutex_destroy(up->ready_lock);
+        free(up->ready_lock);
+    }
+    free(up);
+}
+
+static struct tcb_upload_account *find_account(struct tcb_uploader *up,
+                                               const struct tcb_account *account)
+{
+    const struct tcb_config_clevertap *ct = &up->cfg->clevertap;
+    if (!account) {
+        return NULL;
+    }
+    if (ct->account_count > 0 && account >= ct->accounts &&
+        account < ct->accounts + ct->account_count) {
+        return &up->accts[account - ct->accounts];
+    }
+    for (size_t i = 0; i < up->acct_count && account->account_id; i++) {
+        if (strcmp(up->accts[i].account->account_id, account->account_id) == 0) {
+            return &up->accts[i];
+        }
+    }
+    return NULL;
+}
+
+int tcb_uploader_submit(struct tcb_uploader *up, const struct tcb_account *account,
+                        const char *json, size_t len, uint64_t key,
+                        const struct tcb_upload_tag *tag)
+{
+    struct tcb_upload_account *acct = find_account(up, account);
+    if (!acct) {
+        return TCB_UPLOAD_BAD_ACCOUNT;
+    }
+    if (len + TCB_BATCH_ENVELOPE_BYTES > up->policy.max_bytes) {
+        return TCB_UPLOAD_TOO_LARGE;
+    }
+    if (up->pending_records >= up->max_pending_records ||
+        (up->pending_records > 0 && up->pending_bytes + len > up->max_pending_bytes)) {
+        return TCB_UPLOAD_FULL;
+    }
+    int64_t now = tcb_upload_now_ms();
+    tcb_upload_account_enqueue(acct, tcb_batch_record_new(json, len, key, tag, now));
+    up->pending_records++;
+    up->pending_bytes += len;
+    return 0;
+}
+
+void tcb_upload_set_halted(struct tcb_uploader *up, struct tcb_upload_account *acct, int halted,
+                           int64_t now_ms)
+{
+    if (acct->halted == halted) {
+        return;
+    }
+    acct->halted = halted;
+    acct->probe_at_ms = now_ms + up->auth_retry_ms;
+    const char *labels[] = {tcb_upload_account_label(acct)};
+    tcb_gauge_set(up->m.halted, labels, halted);
+    pthread_mutex_lock(up->ready_lock);
+    up->halted_count = halted ? up->halted_count + 1 : up->halted_count - 1;
+    up->halted_name[0] = '\0';
+    for (size_t i = 0; i < up->acct_count; i++) {
+        if (up->accts[i].halted) {
+            snprintf(up->halted_name, sizeof(up->halted_name), "%s",
+                     tcb_upload_account_label(&up->accts[i]));
+            break;
+        }
+    }
+    pthread_mutex_unlock(up->ready_lock);
+}
+
+int tcb_uploader_ready(const struct tcb_uploader *up, char *why, size_t why_len)
+{
+    pthread_mutex_lock(up->ready_lock);
+    size_t halted = up->halted_count;
+    if (halted > 0 && why && why_len > 0) {
+        snprintf(why, why_len, "CleverTap account %s halted by 401/403 (%zu halted)",
+                 up->halted_name, halted);
+    }
+    pthread_mutex_unlock(up->ready_lock);
+    return halted == 0;
+}
+
+void tcb_uploader_stats(const struct tcb_uploader *up, struct tcb_uploader_stats *stats)
+{
+    memset(stats, 0, sizeof(*stats));
+    stats->pending_records = up->pending_records;
+    stats->pending_bytes = up->pending_bytes;
+    stats->in_flight_records = up->in_flight_records;
+    stats->in_flight_requests = up->in_flight_requests;
+    for (size_t i = 0; i < up->acct_count; i++) {
+        stats->halted_accounts += up->accts[i].halted ? 1 : 0;
+    }
+}
+
+uint64_t tcb_upload_key_hash(const void *key, size_t len)
+{
+    const unsigned char *p = key;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h ? h : 1;
+}

@@ -1,0 +1,112 @@
+/* The CleverTap uploader: takes transformed records per account, batches them,
+ * uploads them over libcurl's multi interface and reports exactly one final
+ * outcome per record (accepted or rejected) through a callback. It owns every
+ * retry; it never commits offsets, writes dead letters or touches Kafka.
+ * Single-threaded: every call but tcb_uploader_ready comes from one thread. */
+#ifndef TCB_CONSUMER_UPLOAD_CLIENT_H
+#define TCB_CONSUMER_UPLOAD_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tcb_config;
+struct tcb_account;
+struct tcb_metrics;
+struct tcb_uploader;
+
+/* What the caller needs to find its record again; opaque to the uploader. */
+struct tcb_upload_tag {
+    int32_t partition;
+    int32_t sub_index; /* position within a Kafka message (envelopes carry several) */
+    int64_t offset;
+};
+
+enum tcb_upload_result {
+    TCB_UPLOAD_ACCEPTED = 0, /* final: CleverTap took the record */
+    TCB_UPLOAD_REJECTED,     /* final: CleverTap refused it for good (dead-letter it) */
+    TCB_UPLOAD_ABANDONED, /* NOT final: flush deadline hit; do not commit, it will be redelivered */
+};
+
+struct tcb_upload_outcome {
+    enum tcb_upload_result result;
+    int code;         /* CleverTap's code for a rejection, 0 when it gave none */
+    const char *text; /* CleverTap's error text or an HTTP body excerpt; "" when none.
+                         Borrowed for the callback's duration; never holds a secret. */
+    int http_status;  /* of the last request carrying the record; 0 when never sent */
+    int attempts;     /* requests that carried the record */
+    const struct tcb_account *account; /* borrowed from the config */
+};
+
+/* Called from tcb_uploader_run / tcb_uploader_flush only (never from submit),
+ * exactly once per submitted tag with ACCEPTED or REJECTED, or once with
+ * ABANDONED by flush. tag and outcome are borrowed for the call. The callback
+ * may call tcb_uploader_submit, but not run/flush/destroy. */
+typedef void (*tcb_upload_outcome_fn)(void *ctx, const struct tcb_upload_tag *tag,
+                                      const struct tcb_upload_outcome *outcome);
+
+struct tcb_uploader_options {
+    const struct tcb_config *cfg; /* borrowed for the uploader's life: accounts, sink.batch_*,
+                                     sink.keyed_ordering, clevertap timeouts and retry timing */
+    struct tcb_metrics *metrics;  /* optional (NULL): borrowed for the uploader's life */
+    tcb_upload_outcome_fn on_outcome;
+    void *ctx;                  /* passed to on_outcome */
+    size_t max_pending_records; /* submit says "full" beyond; 0 = sink.max_pending_records */
+    size_t max_pending_bytes;   /* likewise for record bytes; 0 = 64 MiB */
+    uint64_t seed;              /* back-off jitter seed; 0 = derived from the clock */
+};
+
+/* Submit results besides 0. */
+enum {
+    TCB_UPLOAD_FULL = -1,        /* back-pressure: retry after tcb_uploader_run made room */
+    TCB_UPLOAD_TOO_LARGE = -2,   /* one record bigger than sink.batch.max_bytes allows: it can
+                                    never be sent; the caller dead-letters it */
+    TCB_UPLOAD_BAD_ACCOUNT = -3, /* account not in the config the uploader was made with */
+};
+
+/* New uploader, or NULL with a message in err (an account without a usable base
+ * URL, curl failing to initialise). Call curl_global_init once before, in main. */
+struct tcb_uploader *tcb_uploader_create(const struct tcb_uploader_options *opts, char *err,
+                                         size_t err_len);
+
+/* Aborts transfers and frees everything; accepts NULL. Delivers no callbacks:
+ * call tcb_uploader_flush first to learn which tags were abandoned. */
+void tcb_uploader_destroy(struct tcb_uploader *up);
+
+/* Queues one record: json[0..len) is compact JSON (copied), account is borrowed from
+ * the config, key is an ordering key hash (tcb_upload_key_hash; 0 = no ordering),
+ * tag is copied. Returns 0 (the tag's outcome will come through the callback),
+ * TCB_UPLOAD_FULL (nothing queued), TCB_UPLOAD_TOO_LARGE or TCB_UPLOAD_BAD_ACCOUNT
+ * (nothing queued, no callback will come). */
+int tcb_uploader_submit(struct tcb_uploader *up, const struct tcb_account *account,
+                        const char *json, size_t len, uint64_t key,
+                        const struct tcb_upload_tag *tag);
+
+/* Forms due batches, starts transfers, waits up to timeout_ms for network
+ * activity or a due timer, and handles finished transfers (callbacks run here).
+ * Returns the number of final outcomes delivered (>= 0), or -1 when curl's multi
+ * handle failed (the caller treats it as a runtime failure). */
+int tcb_uploader_run(struct tcb_uploader *up, int timeout_ms);
+
+/* Sends everything pending without waiting for linger, and keeps running until
+ * nothing is left or deadline_ms passed; then aborts what is left and reports it
+ * ABANDONED. Returns the number of abandoned tags. The uploader stays usable. */
+size_t tcb_uploader_flush(struct tcb_uploader *up, int deadline_ms);
+
+/* 1 when no account is halted by 401/403, else 0 with a reason naming the
+ * account (by name, never a secret) in why. Thread-safe (metrics listener). */
+int tcb_uploader_ready(const struct tcb_uploader *up, char *why, size_t why_len);
+
+struct tcb_uploader_stats {
+    size_t pending_records; /* submitted, not final (queued, in flight or waiting) */
+    size_t pending_bytes;
+    size_t in_flight_records; /* in requests on the wire now */
+    size_t in_flight_requests;
+    size_t halted_accounts;
+};
+/* Fills *stats. */
+void tcb_uploader_stats(const struct tcb_uploader *up, struct tcb_uploader_stats *stats);
+
+/* A non-zero 64-bit hash of key bytes (FNV-1a), for tcb_uploader_submit. */
+uint64_t tcb_upload_key_hash(const void *key, size_t len);
+
+#endif

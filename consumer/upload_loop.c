@@ -1,0 +1,475 @@
+/* The uploader's curl multi loop (model: curl's 10-at-a-time.c): starts due
+ * batches within each account's in-flight cap, and for each finished request
+ * decides, in this one place, what happens: final outcomes, a retry with back-off,
+ * a split, or an account halt. Never commits, dead-letters or logs payloads. */
+#include "consumer/upload_state.h"
+
+#include "common/log.h"
+#include "common/metrics.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define FLUSH_STEP_MS 50
+
+static struct tcb_upload_xfer *take_xfer(struct tcb_uploader *up)
+{
+    struct tcb_upload_xfer *xfer = up->free_xfers;
+    if (xfer) {
+        up->free_xfers = xfer->next_free;
+        xfer->next_free = NULL;
+        return xfer;
+    }
+    return tcb_upload_xfer_new(up->resp_max);
+}
+
+static void give_back_xfer(struct tcb_uploader *up, struct tcb_upload_xfer *xfer)
+{
+    xfer->batch = NULL;
+    xfer->acct = NULL;
+    if (xfer->resp_cap > 64 * 1024) {
+        free(xfer->resp); /* do not keep a large buffer per idle transfer */
+        xfer->resp = NULL;
+        xfer->resp_cap = 0;
+        xfer->resp_len = 0;
+    }
+    xfer->next_free = up->free_xfers;
+    up->free_xfers = xfer;
+}
+
+/* Reports rec's final (or abandoned) outcome and frees it. */
+static void finish_record(struct tcb_uploader *up, struct tcb_upload_account *acct,
+                          struct tcb_batch_record *rec, enum tcb_upload_result result, int code,
+                          const char *text, int http_status)
+{
+    struct tcb_upload_outcome outcome = {
+        .result = result,
+        .code = code,
+        .text = text ? text : "",
+        .http_status = http_status,
+        .attempts = rec->attempts,
+        .account = acct->account,
+    };
+    if (up->policy.keyed_ordering) {
+        tcb_batch_keys_release(up->keys, rec->key);
+    }
+    acct->form_stalled = 0;
+    up->pending_records--;
+    up->pending_bytes -= rec->len;
+    const char *label = tcb_upload_account_label(acct);
+    if (result == TCB_UPLOAD_ACCEPTED) {
+        const char *labels[] = {label};
+        tcb_counter_add(up->m.records_uploaded, labels, 1);
+    } else if (result == TCB_UPLOAD_REJECTED) {
+        char code_text[16];
+        snprintf(code_text, sizeof(code_text), "%d", code ? code : http_status);
+        const char *labels[] = {label, code_text};
+        tcb_counter_add(up->m.records_rejected, labels, 1);
+    }
+    if (result != TCB_UPLOAD_ABANDONED) {
+        up->delivered++;
+    }
+    up->on_outcome(up->ctx, &rec->tag, &outcome);
+    tcb_batch_record_free(rec);
+}
+
+/* Unlinks and frees a batch whose records were all reported or moved. */
+static void drop_batch(struct tcb_upload_account *acct, struct tcb_batch *batch)
+{
+    tcb_upload_account_unlink(acct, batch);
+    tcb_batch_destroy(batch);
+    acct->form_stalled = 0;
+}
+
+static void schedule_retry(struct tcb_uploader *up, struct tcb_batch *batch, long retry_after_s,
+                           int64_t now_ms)
+{
+    long delay = tcb_backoff_delay_ms(&up->rng, batch->attempts, up->retry_initial_ms,
+                                      up->retry_max_ms, retry_after_s, up->retry_after_max_s);
+    batch->not_before_ms = now_ms + delay;
+}
+
+static int start_batch(struct tcb_uploader *up, struct tcb_upload_account *acct,
+                       struct tcb_batch *batch, int64_t now_ms)
+{
+    struct tcb_upload_xfer *xfer = take_xfer(up);
+    if (!xfer) {
+        return -1;
+    }
+    tcb_batch_body(batch);
+    struct tcb_upload_request req = {
+        .url = acct->url,
+        .headers = acct->headers,
+        .body = batch->body,
+        .body_len = batch->body_len,
+        .timeout_ms = up->timeout_ms,
+        .connect_timeout_ms = up->connect_timeout_ms,
+    };
+    if (tcb_upload_xfer_prepare(xfer, &req) != 0 ||
+        curl_multi_add_handle(up->multi, xfer->easy) != CURLM_OK) {
+        give_back_xfer(up, xfer);
+        return -1;
+    }
+    xfer->batch = batch;
+    xfer->acct = acct;
+    xfer->started_ms = now_ms;
+    batch->xfer = xfer;
+    batch->sending = 1;
+    batch->attempts++;
+    for (size_t i = 0; i < batch->count; i++) {
+        batch->records[i]->attempts++;
+    }
+    acct->sending++;
+    up->in_flight_requests++;
+    up->in_flight_records += batch->count;
+    const char *labels[] = {tcb_upload_account_label(acct)};
+    tcb_gauge_set(up->m.in_flight, labels, acct->sending);
+    tcb_histogram_observe(up->m.batch_records, labels, (double)batch->count);
+    return 0;
+}
+
+/* A batch that could not be started waits like a transport failure. */
+static void start_or_defer(struct tcb_uploader *up, struct tcb_upload_account *acct,
+                           struct tcb_batch *batch, int64_t now_ms)
+{
+    if (start_batch(up, acct, batch, now_ms) != 0) {
+        batch->attempts++;
+        schedule_retry(up, batch, -1, now_ms);
+        TCB_WARN("upload.start_failed", "account %s: could not start a request; retrying later",
+                 tcb_upload_account_label(acct));
+    }
+}
+
+static void dispatch_account(struct tcb_uploader *up, struct tcb_upload_account *acct,
+                             int64_t now_ms)
+{
+    if (acct->halted) {
+        if (acct->sending > 0 || now_ms < acct->probe_at_ms) {
+            return;
+        }
+        /* One probe request with the oldest batch, back-off or not. */
+        struct tcb_batch *probe = tcb_upload_account_ready_batch(acct, INT64_MAX);
+        if (!probe) {
+            probe = tcb_upload_account_form(acct, &up->policy, up->keys, &up->next_seq, now_ms, 1);
+        }
+        acct->probe_at_ms = now_ms + up->auth_retry_ms;
+        if (probe) {
+            start_or_defer(up, acct, probe, now_ms);
+        }
+        return;
+    }
+    while (acct->sending < acct->aimd.cap) {
+        struct tcb_batch *batch = tcb_upload_account_ready_batch(acct, now_ms);
+        if (!batch) {
+            batch = tcb_upload_account_form(acct, &up->policy, up->keys, &up->next_seq, now_ms,
+                                            up->flushing);
+        }
+        if (!batch) {
+            return;
+        }
+        int before = acct->sending;
+        start_or_defer(up, acct, batch, now_ms);
+        if (acct->sending == before) {
+            return;
+        }
+    }
+}
+
+static void dispatch(struct tcb_uploader *up, int64_t now_ms)
+{
+    for (size_t i = 0; i < up->acct_count; i++) {
+        dispatch_account(up, &up->accts[i], now_ms);
+    }
+}
+
+/* 2xx understood: per-record fates; 555s go back as a retry batch in place. */
+static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
+                      struct tcb_batch *batch, const struct tcb_upload_verdict_info *info,
+                      int64_t now_ms)
+{
+    tcb_aimd_success(&acct->aimd);
+    tcb_upload_set_halted(up, acct, 0, now_ms);
+    size_t n = batch->count;
+    unsigned char *fate = calloc(n ? n : 1, sizeof(*fate));
+    int *entry = calloc(n ? n : 1, sizeof(*entry));
+    if (!fate || !entry) {
+        abort(); /* out of memory */
+    }
+    int mismatches = 0;
+    if (tcb_upload_map_records(&info->resp, batch, fate, entry, &mismatches) != 0 && n > 1) {
+        /* An entry names no record we sent: resend in halves until each answer is
+         * unambiguous (a one-record batch always is). */
+        free(fate);
+        free(entry);
+        struct tcb_batch *rest = tcb_batch_split_off(batch, n / 2, up->next_seq++);
+        rest->attempts = batch->attempts;
+        rest->ordered_after_prev = up->policy.keyed_ordering;
+        tcb_upload_account_insert_after(acct, batch, rest);
+        batch->not_before_ms = 0;
+        TCB_WARN("upload.unmapped_entry",
+                 "account %s: an unprocessed entry names no record; resending in halves",
+                 tcb_upload_account_label(acct));
+        return;
+    }
+    const char *labels[] = {tcb_upload_account_label(acct)};
+    tcb_counter_add(up->m.echo_mismatches, labels, mismatches);
+    struct tcb_batch *retry = tcb_batch_new(up->next_seq++, batch->max_records);
+    for (size_t i = 0; i < n; i++) {
+        struct tcb_batch_record *rec = batch->records[i];
+        batch->records[i] = NULL;
+        if (fate[i] == TCB_FATE_RETRY) {
+            tcb_batch_add(retry, rec);
+        } else if (fate[i] == TCB_FATE_REJECTED) {
+            const struct tcb_ct_unprocessed *u = &info->resp.unprocessed[entry[i]];
+            finish_record(up, acct, rec, TCB_UPLOAD_REJECTED, u->code, u->text, info->http_status);
+        } else {
+            finish_record(up, acct, rec, TCB_UPLOAD_ACCEPTED, 0, NULL, info->http_status);
+        }
+    }
+    free(fate);
+    free(entry);
+    batch->count = 0;
+    if (retry->count > 0) {
+        retry->attempts = batch->attempts;
+        retry->ordered_after_prev = batch->ordered_after_prev;
+        schedule_retry(up, retry, -1, now_ms);
+        tcb_upload_account_insert_after(acct, batch, retry);
+        const char *reason[] = {labels[0], "record_555"};
+        tcb_counter_add(up->m.retries, reason, 1);
+    } else {
+        tcb_batch_destroy(retry);
+    }
+    drop_batch(acct, batch);
+}
+
+static void handle_retry(struct tcb_uploader *up, struct tcb_upload_account *acct,
+                         struct tcb_batch *batch, const struct tcb_upload_verdict_info *info,
+                         const char *retry_after, int64_t now_ms)
+{
+    const char *label = tcb_upload_account_label(acct);
+    if (info->reason == TCB_REASON_AUTH) {
+        if (!acct->halted) {
+            TCB_WARN("upload.halted",
+                     "account %s: HTTP %d (credentials or region refused); uploads halted, "
+                     "records kept, probing every %ld ms",
+                     label, info->http_status, up->auth_retry_ms);
+        }
+        tcb_upload_set_halted(up, acct, 1, now_ms);
+        batch->not_before_ms = 0; /* it is the next probe */
+    } else {
+        if (info->reason == TCB_REASON_THROTTLED) {
+            tcb_aimd_throttled(&acct->aimd);
+            const char *labels[] = {label};
+            tcb_counter_add(up->m.throttled, labels, 1);
+        }
+        long after = tcb_retry_after_parse(retry_after[0] ? retry_after : NULL, time(NULL));
+        schedule_retry(up, batch, after, now_ms);
+        TCB_DEBUG("upload.retry", "account %s: %s (HTTP %d), attempt %d, retry in %lld ms", label,
+                  tcb_upload_reason_name(info->reason), info->http_status, batch->attempts,
+                  (long long)(batch->not_before_ms - now_ms));
+    }
+    const char *labels[] = {label, tcb_upload_reason_name(info->reason)};
+    tcb_counter_add(up->m.retries, labels, 1);
+}
+
+static void handle_permanent(struct tcb_uploader *up, struct tcb_upload_account *acct,
+                             struct tcb_batch *batch, const struct tcb_upload_verdict_info *info,
+                             int64_t now_ms)
+{
+    tcb_upload_set_halted(up, acct, 0, now_ms); /* the credentials passed */
+    if (batch->count > 1) {
+        struct tcb_batch *rest = tcb_batch_split_off(batch, batch->count / 2, up->next_seq++);
+        rest->attempts = batch->attempts;
+        rest->ordered_after_prev = up->policy.keyed_ordering;
+        tcb_upload_account_insert_after(acct, batch, rest);
+        batch->not_before_ms = 0;
+        return;
+    }
+    TCB_INFO("upload.rejected", "account %s: HTTP %d refused a single record (code %d)",
+             tcb_upload_account_label(acct), info->http_status, info->code);
+    if (batch->count == 1) {
+        struct tcb_batch_record *rec = tcb_batch_take(batch, 0);
+        finish_record(up, acct, rec, TCB_UPLOAD_REJECTED, info->code, info->text,
+                      info->http_status);
+    }
+    drop_batch(acct, batch);
+}
+
+/* Everything that follows one finished request: the single place that decides. */
+static void handle_done(struct tcb_uploader *up, struct tcb_upload_xfer *xfer, CURLcode result)
+{
+    int64_t now_ms = tcb_upload_now_ms();
+    struct tcb_batch *batch = xfer->batch;
+    struct tcb_upload_account *acct = xfer->acct;
+    const char *label = tcb_upload_account_label(acct);
+    batch->sending = 0;
+    batch->xfer = NULL;
+    acct->sending--;
+    up->in_flight_requests--;
+    up->in_flight_records -= batch->count;
+    const char *labels[] = {label};
+    tcb_gauge_set(up->m.in_flight, labels, acct->sending);
+    tcb_histogram_observe(up->m.latency, labels, (double)(now_ms - xfer->started_ms) / 1000.0);
+
+    struct tcb_upload_verdict_info info;
+    tcb_upload_classify(tcb_upload_xfer_transport(result), tcb_upload_xfer_status(xfer), xfer->resp,
+                        xfer->resp_len, xfer->resp_truncated, batch->count, &info);
+    if (result != CURLE_OK) {
+        TCB_DEBUG("upload.transport", "account %s: %s", label,
+                  xfer->errbuf[0] ? xfer->errbuf : curl_easy_strerror(result));
+    }
+    char retry_after[sizeof(xfer->retry_after)];
+    memcpy(retry_after, xfer->retry_after, sizeof(retry_after));
+    give_back_xfer(up, xfer);
+
+    const char *result_labels[] = {
+        label, info.verdict == TCB_VERDICT_OK ? "ok" : tcb_upload_reason_name(info.reason)};
+    tcb_counter_add(up->m.uploads, result_labels, 1);
+    switch (info.verdict) {
+    case TCB_VERDICT_OK:
+        handle_ok(up, acct, batch, &info, now_ms);
+        break;
+    case TCB_VERDICT_RETRY:
+        handle_retry(up, acct, batch, &info, retry_after, now_ms);
+        break;
+    case TCB_VERDICT_PERMANENT:
+        handle_permanent(up, acct, batch, &info, now_ms);
+        break;
+    }
+    tcb_upload_verdict_clear(&info);
+}
+
+static int perform_and_drain(struct tcb_uploader *up)
+{
+    int running = 0;
+    if (curl_multi_perform(up->multi, &running) != CURLM_OK) {
+        return -1;
+    }
+    for (;;) {
+        int left = 0;
+        CURLMsg *msg = curl_multi_info_read(up->multi, &left);
+        if (!msg) {
+            break;
+        }
+        if (msg->msg != CURLMSG_DONE) {
+            continue;
+        }
+        CURL *easy = msg->easy_handle;
+        CURLcode result = msg->data.result;
+        struct tcb_upload_xfer *xfer = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&xfer);
+        curl_multi_remove_handle(up->multi, easy);
+        handle_done(up, xfer, result);
+    }
+    return 0;
+}
+
+static int64_t next_due(const struct tcb_uploader *up, int64_t now_ms)
+{
+    int64_t due = INT64_MAX;
+    for (size_t i = 0; i < up->acct_count; i++) {
+        const struct tcb_upload_account *acct = &up->accts[i];
+        int64_t t = up->flushing && acct->pending_head && !acct->form_stalled && !acct->halted &&
+                            acct->sending < acct->aimd.cap
+                        ? now_ms
+                        : tcb_upload_account_next_due(acct, &up->policy, now_ms);
+        if (t < due) {
+            due = t;
+        }
+    }
+    return due;
+}
+
+int tcb_uploader_run(struct tcb_uploader *up, int timeout_ms)
+{
+    up->delivered = 0;
+    if (perform_and_drain(up) != 0) {
+        return -1;
+    }
+    int64_t now_ms = tcb_upload_now_ms();
+    dispatch(up, now_ms);
+    if (perform_and_drain(up) != 0) {
+        return -1;
+    }
+    now_ms = tcb_upload_now_ms();
+    int64_t due = next_due(up, now_ms);
+    int64_t wait = timeout_ms < 0 ? 0 : timeout_ms;
+    if (due != INT64_MAX && due - now_ms < wait) {
+        wait = due > now_ms ? due - now_ms : 0;
+    }
+    if (wait > 0 && curl_multi_poll(up->multi, NULL, 0, (int)wait, NULL) != CURLM_OK) {
+        return -1;
+    }
+    if (perform_and_drain(up) != 0) {
+        return -1;
+    }
+    dispatch(up, tcb_upload_now_ms());
+    if (perform_and_drain(up) != 0) {
+        return -1;
+    }
+    return up->delivered;
+}
+
+static size_t abandon_all(struct tcb_uploader *up)
+{
+    size_t abandoned = 0;
+    for (size_t i = 0; i < up->acct_count; i++) {
+        struct tcb_upload_account *acct = &up->accts[i];
+        while (acct->first) {
+            struct tcb_batch *batch = acct->first;
+            struct tcb_upload_xfer *xfer = batch->xfer;
+            if (xfer) {
+                curl_multi_remove_handle(up->multi, xfer->easy);
+                give_back_xfer(up, xfer);
+                batch->xfer = NULL;
+                batch->sending = 0;
+                up->in_flight_requests--;
+                up->in_flight_records -= batch->count;
+            }
+            for (size_t r = 0; r < batch->count; r++) {
+                finish_record(up, acct, batch->records[r], TCB_UPLOAD_ABANDONED, 0, NULL, 0);
+                batch->records[r] = NULL;
+                abandoned++;
+            }
+            batch->count = 0;
+            drop_batch(acct, batch);
+        }
+        while (acct->pending_head) {
+            struct tcb_batch_record *rec = acct->pending_head;
+            acct->pending_head = rec->next;
+            acct->pending_count--;
+            acct->pending_bytes -= rec->len;
+            finish_record(up, acct, rec, TCB_UPLOAD_ABANDONED, 0, NULL, 0);
+            abandoned++;
+        }
+        acct->pending_tail = NULL;
+        acct->sending = 0;
+        const char *labels[] = {tcb_upload_account_label(acct)};
+        tcb_gauge_set(up->m.in_flight, labels, 0);
+    }
+    return abandoned;
+}
+
+size_t tcb_uploader_flush(struct tcb_uploader *up, int deadline_ms)
+{
+    int64_t end = tcb_upload_now_ms() + (deadline_ms > 0 ? deadline_ms : 0);
+    up->flushing = 1;
+    for (;;) {
+        int64_t now_ms = tcb_upload_now_ms();
+        if (up->pending_records == 0 || now_ms >= end) {
+            break;
+        }
+        int64_t step = end - now_ms < FLUSH_STEP_MS ? end - now_ms : FLUSH_STEP_MS;
+        if (tcb_uploader_run(up, (int)step) < 0) {
+            break;
+        }
+    }
+    up->flushing = 0;
+    size_t abandoned = abandon_all(up);
+    if (abandoned > 0) {
+        TCB_WARN("upload.abandoned", "flush deadline: %zu records left unfinished (not final)",
+                 abandoned);
+    }
+    return abandoned;
+}
