@@ -112,32 +112,32 @@ void tcb_vlog(enum tcb_log_level level, const char *event, const char *fmt, va_l
     vsnprintf(message, sizeof(message), fmt, ap);
     format_time(when, sizeof(when));
     const size_t cap = sizeof(line) - 2;
-
-    if (log_format == TCB_LOG_FORMAT_JSON) {
-        append_raw(line, cap, &len, "{\"ts\":\"");
-        append_raw(line, cap, &len, when);
-        append_raw(line, cap, &len, "\",\"level\":\"");
-        append_raw(line, cap, &len, level_names[level]);
-        append_raw(line, cap, &len, "\",\"program\":\"");
-        append_escaped(line, cap, &len, log_program);
-        append_raw(line, cap, &len, "\",\"event\":\"");
-        append_escaped(line, cap, &len, event ? event : "");
-        append_raw(line, cap, &len, "\",\"msg\":\"");
-        append_escaped(line, cap, &len, message);
-        append_raw(line, cap, &len, "\"}");
-    } else {
-        append_raw(line, cap, &len, "ts=");
-        append_raw(line, cap, &len, when);
-        append_raw(line, cap, &len, " level=");
-        append_raw(line, cap, &len, level_names[level]);
-        append_raw(line, cap, &len, " program=");
-        append_raw(line, cap, &len, log_program);
-        append_raw(line, cap, &len, " event=");
-        append_raw(line, cap, &len, event ? event : "");
-        append_raw(line, cap, &len, " msg=\"");
-        append_escaped(line, cap, &len, message);
-        append_raw(line, cap, &len, "\"");
+    const struct {
+        const char *key;
+        const char *value;
+        int quoted; /* logfmt: free text is quoted; JSON quotes every value */
+    } fields[] = {
+        {"ts", when, 0},
+        {"level", level_names[level], 0},
+        {"program", log_program, 0},
+        {"event", event ? event : "", 0},
+        {"msg", message, 1},
+    };
+    const int json = log_format == TCB_LOG_FORMAT_JSON;
+    append_raw(line, cap, &len, json ? "{" : "");
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (i)
+            append_raw(line, cap, &len, json ? "," : " ");
+        append_raw(line, cap, &len, json ? "\"" : "");
+        append_raw(line, cap, &len, fields[i].key);
+        append_raw(line, cap, &len, json ? "\":\"" : (fields[i].quoted ? "=\"" : "="));
+        if (json || fields[i].quoted)
+            append_escaped(line, cap, &len, fields[i].value);
+        else
+            append_raw(line, cap, &len, fields[i].value);
+        append_raw(line, cap, &len, json || fields[i].quoted ? "\"" : "");
     }
+    append_raw(line, cap, &len, json ? "}" : "");
     line[len++] = '\n';
     line[len] = '\0';
 

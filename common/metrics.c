@@ -3,9 +3,10 @@
  * Bounded series per metric; it never does I/O. */
 #include "common/metrics.h"
 
+#include "common/buf.h"
+
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,46 +264,24 @@ void tcb_histogram_observe(struct tcb_metric *metric, const char *const *label_v
     update(metric, label_values, value, 0);
 }
 
-/* A growable output buffer; on OOM it latches failed and stops growing. */
+/* Render output: a bounded buffer that latches the first failure. */
+#define METRICS_RENDER_LIMIT (16u * 1024 * 1024)
 struct text {
-    char *data;
-    size_t len;
-    size_t cap;
+    struct tcb_buf buf;
     int failed;
 };
 
 static void text_append(struct text *t, const char *bytes, size_t n)
 {
-    if (t->failed)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 4096;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(t->data, cap);
-        if (!grown) {
-            t->failed = 1;
-            return;
-        }
-        t->data = grown;
-        t->cap = cap;
-    }
-    memcpy(t->data + t->len, bytes, n);
-    t->len += n;
-    t->data[t->len] = '\0';
+    if (!t->failed && tcb_buf_append(&t->buf, bytes, n) != 0)
+        t->failed = 1;
 }
 
-static void text_printf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void text_printf(struct text *t, const char *fmt, ...)
-{
-    char buf[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        text_append(t, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-}
+#define text_printf(t, ...)                                                                        \
+    do {                                                                                           \
+        if (!(t)->failed && tcb_buf_printf(&(t)->buf, __VA_ARGS__) != 0)                           \
+            (t)->failed = 1;                                                                       \
+    } while (0)
 
 /* HELP text escapes \ and newline; label values also escape ". */
 static void text_escaped(struct text *t, const char *s, int quote)
@@ -377,9 +356,10 @@ static void render_histogram_series(struct text *t, const struct tcb_metric *m,
         cumulative += s->bucket_counts[b];
         if (b < m->bucket_count) {
             struct text bound = {0};
+            tcb_buf_init(&bound.buf, sizeof(le) - 1);
             text_number(&bound, m->bounds[b]);
-            snprintf(le, sizeof(le), "%s", bound.data ? bound.data : "0");
-            free(bound.data);
+            snprintf(le, sizeof(le), "%s", bound.buf.data ? bound.buf.data : "0");
+            tcb_buf_free(&bound.buf, 0);
         } else {
             snprintf(le, sizeof(le), "+Inf");
         }
@@ -397,6 +377,7 @@ char *tcb_metrics_render(struct tcb_metrics *metrics, size_t *len)
 {
     static const char *const type_names[] = {"counter", "gauge", "histogram"};
     struct text t = {0};
+    tcb_buf_init(&t.buf, METRICS_RENDER_LIMIT);
     text_append(&t, "", 0);
     pthread_mutex_lock(&metrics->lock);
     for (const struct tcb_metric *m = metrics->first; m; m = m->next) {
@@ -416,10 +397,10 @@ char *tcb_metrics_render(struct tcb_metrics *metrics, size_t *len)
     }
     pthread_mutex_unlock(&metrics->lock);
     if (t.failed) {
-        free(t.data);
+        tcb_buf_free(&t.buf, 0);
         return NULL;
     }
     if (len)
-        *len = t.len;
-    return t.data;
+        *len = t.buf.len;
+    return tcb_buf_take(&t.buf);
 }

@@ -120,8 +120,7 @@ struct tcb_config *tcb_config_load_buffer(const char *name, const char *yaml, si
     if (loader.errors > 0) {
         size_t prefix_len = strlen(name) + 1;
         if (diag && diag->count > 1)
-            qsort_r(diag->lines, diag->count, sizeof(*diag->lines), compare_positions,
-                    &prefix_len);
+            qsort_r(diag->lines, diag->count, sizeof(*diag->lines), compare_positions, &prefix_len);
         tcb_config_destroy(cfg);
         return NULL;
     }

@@ -3,6 +3,8 @@
  * Error messages name the variable or file, never a value. */
 #include "config/config_internal.h"
 
+#include "common/buf.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,34 +12,8 @@
 #define SUBST_MAX_FILE_BYTES   (64 * 1024)
 #define SUBST_MAX_RESULT_BYTES (256 * 1024)
 
-struct out_buf {
-    char *data;
-    size_t len;
-    size_t cap;
-};
-
-static int out_append(struct out_buf *out, const char *bytes, size_t n)
-{
-    if (out->len + n + 1 > SUBST_MAX_RESULT_BYTES)
-        return -1;
-    if (out->len + n + 1 > out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 64;
-        while (cap < out->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(out->data, cap);
-        if (!grown)
-            return -1;
-        out->data = grown;
-        out->cap = cap;
-    }
-    memcpy(out->data + out->len, bytes, n);
-    out->len += n;
-    out->data[out->len] = '\0';
-    return 0;
-}
-
 /* Reads a whole small file, dropping trailing newlines. */
-static int read_secret_file(const char *path, struct out_buf *out, char *err, size_t err_len)
+static int read_secret_file(const char *path, struct tcb_buf *out, char *err, size_t err_len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -55,7 +31,8 @@ static int read_secret_file(const char *path, struct out_buf *out, char *err, si
     }
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
-    int rc = out_append(out, buf, n);
+    int rc = tcb_buf_append(out, buf, n);
+    memset(buf, 0, n); /* the file holds a secret */
     free(buf);
     if (rc != 0)
         snprintf(err, err_len, "value too long after substitution");
@@ -77,7 +54,7 @@ static int valid_env_name(const char *name, size_t len)
 }
 
 /* Expands one ${...} body (without the braces). */
-static int expand_one(const char *body, size_t len, struct out_buf *out, char *err, size_t err_len)
+static int expand_one(const char *body, size_t len, struct tcb_buf *out, char *err, size_t err_len)
 {
     char expr[1024];
     if (len >= sizeof(expr)) {
@@ -108,7 +85,7 @@ static int expand_one(const char *body, size_t len, struct out_buf *out, char *e
         return -1;
     }
     const char *chosen = value ? value : fallback;
-    if (out_append(out, chosen, strlen(chosen)) != 0) {
+    if (tcb_buf_append(out, chosen, strlen(chosen)) != 0) {
         snprintf(err, err_len, "value too long after substitution");
         return -1;
     }
@@ -117,13 +94,14 @@ static int expand_one(const char *body, size_t len, struct out_buf *out, char *e
 
 int tcb_config_substitute(const char *raw, char **out_text, char *err, size_t err_len)
 {
-    struct out_buf out = {0};
+    struct tcb_buf out;
+    tcb_buf_init(&out, SUBST_MAX_RESULT_BYTES);
     const char *p = raw;
-    if (out_append(&out, "", 0) != 0)
+    if (tcb_buf_append(&out, "", 0) != 0)
         goto oom;
     while (*p) {
         if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
-            if (out_append(&out, "${", 2) != 0)
+            if (tcb_buf_append(&out, "${", 2) != 0)
                 goto oom;
             p += 3;
             continue;
@@ -141,15 +119,15 @@ int tcb_config_substitute(const char *raw, char **out_text, char *err, size_t er
         }
         const char *next = strchr(p + 1, '$');
         size_t n = next ? (size_t)(next - p) : strlen(p);
-        if (out_append(&out, p, n) != 0)
+        if (tcb_buf_append(&out, p, n) != 0)
             goto oom;
         p += n;
     }
-    *out_text = out.data;
-    return 0;
+    *out_text = tcb_buf_take(&out);
+    return *out_text ? 0 : -1;
 oom:
     snprintf(err, err_len, "value too long or out of memory");
 fail:
-    free(out.data);
+    tcb_buf_free(&out, 1);
     return -1;
 }

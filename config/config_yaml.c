@@ -222,23 +222,40 @@ static char *scalar_text(struct tcb_config_loader *loader, const yaml_node_t *no
     return text;
 }
 
+/* Checks a collection node's type and size and allocates room for its items.
+ * Returns the new zeroed array (at least one slot) and its size in *count, or
+ * NULL after reporting (or on OOM). */
+static void *collection_items(struct tcb_config_loader *loader, const yaml_node_t *node,
+                              const struct tcb_key *key, yaml_node_type_t expected,
+                              size_t item_size, size_t *count)
+{
+    if (node->type != expected) {
+        tcb_config_error_at(loader, node, "%s: expected %s, got %s", key->name,
+                            expected == YAML_MAPPING_NODE ? "a mapping" : "a list",
+                            node_kind(node));
+        return NULL;
+    }
+    size_t n = expected == YAML_MAPPING_NODE
+                   ? (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start)
+                   : (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+    if (n > key->max_items) {
+        tcb_config_error_at(loader, node, "%s: more than %zu entries", key->name, key->max_items);
+        return NULL;
+    }
+    *count = n;
+    return calloc(n ? n : 1, item_size);
+}
+
 static void load_kv_list(struct tcb_config_loader *loader, const yaml_node_t *node,
                          const struct tcb_key *key, struct tcb_kv_list *list)
 {
-    if (node->type != YAML_MAPPING_NODE) {
-        tcb_config_error_at(loader, node, "%s: expected a mapping, got %s", key->name,
-                            node_kind(node));
+    size_t n;
+    struct tcb_kv *items =
+        collection_items(loader, node, key, YAML_MAPPING_NODE, sizeof(*items), &n);
+    if (!items)
         return;
-    }
     free_kv_list(list, 1);
-    size_t n = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
-    if (n > key->max_items) {
-        tcb_config_error_at(loader, node, "%s: more than %zu entries", key->name, key->max_items);
-        return;
-    }
-    list->items = calloc(n ? n : 1, sizeof(*list->items));
-    if (!list->items)
-        return;
+    list->items = items;
     for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
          pair < node->data.mapping.pairs.top; pair++) {
         yaml_node_t *k = yaml_document_get_node(loader->doc, pair->key);
@@ -267,23 +284,15 @@ static void load_kv_list(struct tcb_config_loader *loader, const yaml_node_t *no
 static void load_str_list(struct tcb_config_loader *loader, const yaml_node_t *node,
                           const struct tcb_key *key, struct tcb_str_list *list)
 {
-    if (node->type != YAML_SEQUENCE_NODE) {
-        tcb_config_error_at(loader, node, "%s: expected a list, got %s", key->name,
-                            node_kind(node));
+    size_t n;
+    char **items = collection_items(loader, node, key, YAML_SEQUENCE_NODE, sizeof(*items), &n);
+    if (!items)
         return;
-    }
     free_str_list(list);
-    size_t n = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
-    if (n > key->max_items) {
-        tcb_config_error_at(loader, node, "%s: more than %zu items", key->name, key->max_items);
-        return;
-    }
-    list->items = calloc(n ? n : 1, sizeof(*list->items));
-    if (!list->items)
-        return;
-    for (yaml_node_item_t *item = node->data.sequence.items.start;
-         item < node->data.sequence.items.top; item++) {
-        char *text = scalar_text(loader, yaml_document_get_node(loader->doc, *item), key->name);
+    list->items = items;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = yaml_document_get_node(loader->doc, node->data.sequence.items.start[i]);
+        char *text = scalar_text(loader, item, key->name);
         if (text)
             list->items[list->count++] = text;
     }
@@ -294,17 +303,8 @@ static void load_object_list(struct tcb_config_loader *loader, const yaml_node_t
 {
     char **items = FIELD(base, key->offset, char *);
     size_t *count = FIELD(base, key->count_offset, size_t);
-    if (node->type != YAML_SEQUENCE_NODE) {
-        tcb_config_error_at(loader, node, "%s: expected a list, got %s", key->name,
-                            node_kind(node));
-        return;
-    }
-    size_t n = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
-    if (n > key->max_items) {
-        tcb_config_error_at(loader, node, "%s: more than %zu entries", key->name, key->max_items);
-        return;
-    }
-    *items = calloc(n ? n : 1, key->sub->item_size);
+    size_t n;
+    *items = collection_items(loader, node, key, YAML_SEQUENCE_NODE, key->sub->item_size, &n);
     if (!*items)
         return;
     for (size_t i = 0; i < n; i++) {
