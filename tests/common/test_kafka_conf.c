@@ -1,0 +1,89 @@
+/* librdkafka configuration from the config file: brokers and every verbatim
+ * property applied, a refused property named without its value (it may be a
+ * SASL password), and librdkafka's log lines routed through common/log. */
+#include "common/kafka_conf.h"
+#include "common/log.h"
+#include "config/config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static struct tcb_config *load(const char *yaml)
+{
+    struct tcb_config_diag diag = {0};
+    struct tcb_config *cfg = tcb_config_load_buffer("t.yaml", yaml, strlen(yaml), &diag);
+    assert_non_null(cfg);
+    return cfg;
+}
+
+static void expect_property(rd_kafka_conf_t *conf, const char *key, const char *value)
+{
+    char buf[256];
+    size_t len = sizeof(buf);
+    assert_int_equal(rd_kafka_conf_get(conf, key, buf, &len), RD_KAFKA_CONF_OK);
+    assert_string_equal(buf, value);
+}
+
+static void test_properties_applied(void **state)
+{
+    (void)state;
+    struct tcb_config *cfg = load("kafka:\n  brokers: \"127.0.0.1:1,127.0.0.1:2\"\n"
+                                  "  properties:\n    linger.ms: \"7\"\n"
+                                  "    client.id: \"overridden\"\n");
+    char err[256];
+    rd_kafka_conf_t *conf = tcb_kafka_conf_new(cfg, "talon-ingest", err, sizeof(err));
+    assert_non_null(conf);
+    expect_property(conf, "bootstrap.servers", "127.0.0.1:1,127.0.0.1:2");
+    expect_property(conf, "linger.ms", "7");
+    expect_property(conf, "client.id", "overridden"); /* user properties win */
+    rd_kafka_conf_destroy(conf);
+    tcb_config_destroy(cfg);
+}
+
+static void test_refused_property_hides_value(void **state)
+{
+    (void)state;
+    struct tcb_config *cfg = load("kafka:\n  properties:\n"
+                                  "    sasl.pasword: \"hunter2-kafka-secret\"\n");
+    char err[256];
+    rd_kafka_conf_t *conf = tcb_kafka_conf_new(cfg, NULL, err, sizeof(err));
+    assert_null(conf);
+    assert_non_null(strstr(err, "sasl.pasword"));
+    assert_null(strstr(err, "hunter2"));
+    tcb_config_destroy(cfg);
+}
+
+static void test_librdkafka_logs_through_our_logger(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *stream = open_memstream(&buf, &len);
+    tcb_log_setup("t", TCB_LOG_DEBUG, TCB_LOG_FORMAT_LOGFMT);
+    tcb_log_set_stream(stream);
+    tcb_kafka_log_cb(NULL, 3, "FAIL", "broker down");
+    tcb_kafka_log_cb(NULL, 7, "PROTO", "details");
+    tcb_log_set_stream(NULL);
+    fclose(stream);
+    assert_non_null(
+        strstr(buf, "level=error program=t event=kafka.librdkafka msg=\"FAIL: broker down\""));
+    assert_non_null(
+        strstr(buf, "level=debug program=t event=kafka.librdkafka msg=\"PROTO: details\""));
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_properties_applied),
+        cmocka_unit_test(test_refused_property_hides_value),
+        cmocka_unit_test(test_librdkafka_logs_through_our_logger),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
