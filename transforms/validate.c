@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "transforms/text.h"
+
 #define KEY_MAX_CHARS     120
 #define VALUE_MAX_BYTES   512
 #define NAME_MAX_BYTES    512
@@ -40,6 +42,7 @@ static int fail(char *reason, size_t reason_len, int code, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(reason, reason_len, fmt, ap);
         va_end(ap);
+        tcb_utf8_clip(reason);
     }
     return code;
 }
@@ -157,27 +160,27 @@ static int check_property(const char *key, const json_t *value, int profile, cha
                           size_t reason_len)
 {
     char bad = forbidden_char(key, profile);
+    char shown[65];
+    const char *what;
     if (key[0] == '\0') {
         return fail(reason, reason_len, 512, "Property name is empty.");
     }
     if (bad != '\0') {
-        return fail(reason, reason_len, 512, "Property name \"%.64s\" contains '%c'.", key, bad);
+        what = "contains a forbidden character";
+    } else if (utf8_chars(key) > KEY_MAX_CHARS) {
+        what = "is longer than 120 characters";
+    } else if (json_is_string(value) && json_string_length(value) > VALUE_MAX_BYTES) {
+        what = "has a value longer than 512 bytes";
+    } else if (json_is_object(value) || json_is_array(value)) {
+        what = "has a value that is not a scalar (string, number, boolean or date)";
+    } else {
+        return 0;
     }
-    if (utf8_chars(key) > KEY_MAX_CHARS) {
-        return fail(reason, reason_len, 512,
-                    "Property name \"%.32s...\" is longer than %d characters.", key, KEY_MAX_CHARS);
+    tcb_utf8_prefix(key, shown, sizeof(shown));
+    if (bad != '\0') {
+        return fail(reason, reason_len, 512, "Property \"%s\" %s: '%c'.", shown, what, bad);
     }
-    if (json_is_string(value) && json_string_length(value) > VALUE_MAX_BYTES) {
-        return fail(reason, reason_len, 512, "Value of property \"%.64s\" is longer than %d bytes.",
-                    key, VALUE_MAX_BYTES);
-    }
-    if (json_is_object(value) || json_is_array(value)) {
-        return fail(reason, reason_len, 512,
-                    "Value of property \"%.64s\" is not a scalar (string, number, boolean "
-                    "or date).",
-                    key);
-    }
-    return 0;
+    return fail(reason, reason_len, 512, "Property \"%s\" %s.", shown, what);
 }
 
 /* Charged's Items: an array of at most MAX_ITEMS objects of scalar properties. */
@@ -225,8 +228,8 @@ static int check_event(const json_t *record, int max_props, char *reason, size_t
                     forbidden_char(json_string_value(name), 0));
     }
     if (is_reserved_event(json_string_value(name))) {
-        return fail(reason, reason_len, 513, "%.64s is a restricted system event name.",
-                    json_string_value(name));
+        return fail(reason, reason_len, 513, "%s is a restricted system event name.",
+                    json_string_value(name)); /* short: it matched a reserved name */
     }
     if (!json_is_object(data)) {
         return fail(reason, reason_len, 512, "Event data (evtData) must be an object.");

@@ -120,7 +120,7 @@ static void test_limits(void **state)
     snprintf(text, sizeof(text),
              "{\"type\":\"event\",\"evtName\":\"e\",\"identity\":\"u\",\"evtData\":{\"%s\":1}}",
              key);
-    expect(text, 512, "120");
+    expect(text, 512, "longer than 120 characters");
     key[120] = '\0';
     snprintf(text, sizeof(text),
              "{\"type\":\"event\",\"evtName\":\"e\",\"identity\":\"u\",\"evtData\":{\"%s\":1}}",
