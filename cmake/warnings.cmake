@@ -9,3 +9,7 @@ if(TCB_SANITIZE)
                       -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined -fno-sanitize-recover=all)
 endif()
+if(TCB_FUZZ)
+  # Coverage instrumentation for every library; fuzz binaries add -fsanitize=fuzzer.
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
