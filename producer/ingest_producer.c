@@ -77,9 +77,13 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         atomic_store(&producer->fatal, 1);
         return;
     }
-    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
         atomic_store(&producer->ready, 0);
-    TCB_WARN("kafka.error", "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+        TCB_WARN("kafka.not_ready", "all brokers down: %s", reason);
+        return;
+    }
+    /* librdkafka's log callback already reported it at its own level. */
+    TCB_DEBUG("kafka.error", "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
 static void sleep_ms(int ms)

@@ -1,0 +1,80 @@
+/* Test harness for talon-ingest's integration tests: runs kafka-dev-broker
+ * and talon-ingest as real processes on loopback, talks HTTP to the daemon
+ * with libcurl and reads the topic back with librdkafka (assign, no group).
+ * Test-only code: it aborts the test through cmocka on setup failures. */
+#ifndef TCB_TESTS_INGEST_HARNESS_H
+#define TCB_TESTS_INGEST_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HARNESS_MAX_PARTITIONS 16
+
+struct harness_broker {
+    pid_t pid;
+    int control_fd; /* its stdin */
+    int reply_fd;   /* its stdout */
+    char bootstrap[256];
+};
+
+struct harness_ingest {
+    pid_t pid;
+    int port;
+    int ops_port;
+    char config_path[512];
+    char log_path[512];
+};
+
+/* One consumed message; strings are NUL-terminated copies. */
+struct harness_msg {
+    int32_t partition;
+    char *key; /* NULL when the message had no key */
+    char *value;
+    char *account; /* header values, NULL when absent */
+    char *request_id;
+    char *record_index;
+    char *received_at;
+};
+
+/* A new temporary directory for a test run (static storage). */
+const char *harness_tmpdir(void);
+/* Removes the temporary directory and the files in it. */
+void harness_tmpdir_remove(void);
+/* A free loopback TCP port. */
+int harness_free_port(void);
+
+/* Starts kafka-dev-broker with one topic "NAME:PARTITIONS". Returns 0 or -1. */
+int harness_broker_start(struct harness_broker *broker, const char *topic_spec);
+/* Sends one control command and returns 1 when it answered OK, else 0. */
+int harness_broker_command(struct harness_broker *broker, const char *command);
+void harness_broker_stop(struct harness_broker *broker);
+
+/* Writes yaml to a config file and starts talon-ingest with stderr to a log
+ * file; waits until /healthz answers. Returns 0 or -1. */
+int harness_ingest_start(struct harness_ingest *ingest, const char *name, const char *yaml);
+/* Sends sig and waits for the process; returns its exit status, 128+signal
+ * when killed by a signal, or -1 when it did not end within 30 s. */
+int harness_ingest_stop(struct harness_ingest *ingest, int sig);
+
+/* HTTP request to 127.0.0.1:port. headers: NULL-terminated "Name: value"
+ * strings (may be NULL). body may be NULL (GET). The response body goes to
+ * response[0..response_len) (NUL-terminated). Returns the status or -1. */
+int harness_http(int port, const char *method, const char *path, const char *const *headers,
+                 const char *body, size_t body_len, char *response, size_t response_len);
+
+/* Writes each partition's high watermark into highs; returns the partition
+ * count or -1. */
+int harness_watermarks(const char *bootstrap, const char *topic, int64_t *highs);
+
+/* Reads the topic from offsets from[] (NULL = beginning) until every
+ * partition reached its end and at least want messages came, or 20 s passed.
+ * Returns a new array (free with harness_msgs_free) and its size in *count. */
+struct harness_msg *harness_consume(const char *bootstrap, const char *topic, const int64_t *from,
+                                    size_t want, size_t *count);
+void harness_msgs_free(struct harness_msg *msgs, size_t count);
+
+/* 1 when the file at path contains needle. */
+int harness_file_contains(const char *path, const char *needle);
+
+#endif
