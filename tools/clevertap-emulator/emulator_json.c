@@ -8,6 +8,8 @@
 int tcb_emu_json_string(struct tcb_emu_buf *buf, const char *text, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    static const char named_escapes[] = "\"\\\n\r\t";
+    static const char named_letters[] = "\"\\nrt";
     int rc = tcb_emu_buf_append(buf, "\"", 1);
     size_t start = 0;
     for (size_t i = 0; i < len && rc == 0; i++) {
@@ -16,26 +18,13 @@ int tcb_emu_json_string(struct tcb_emu_buf *buf, const char *text, size_t len)
             continue;
         rc |= tcb_emu_buf_append(buf, text + start, i - start);
         start = i + 1;
-        switch (c) {
-        case '"':
-            rc |= tcb_emu_buf_append(buf, "\\\"", 2);
-            break;
-        case '\\':
-            rc |= tcb_emu_buf_append(buf, "\\\\", 2);
-            break;
-        case '\n':
-            rc |= tcb_emu_buf_append(buf, "\\n", 2);
-            break;
-        case '\r':
-            rc |= tcb_emu_buf_append(buf, "\\r", 2);
-            break;
-        case '\t':
-            rc |= tcb_emu_buf_append(buf, "\\t", 2);
-            break;
-        default: {
+        const char *named = c ? strchr(named_escapes, c) : NULL;
+        if (named) {
+            char esc[2] = {'\\', named_letters[named - named_escapes]};
+            rc |= tcb_emu_buf_append(buf, esc, sizeof(esc));
+        } else {
             char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
             rc |= tcb_emu_buf_append(buf, esc, sizeof(esc));
-        }
         }
     }
     if (rc == 0)

@@ -192,32 +192,29 @@ static int apply_number(struct tcb_emu_options *opts, int opt, const char *arg)
     return -1;
 }
 
+/* Applies one option that takes no number. Returns 0, -1 (bad value, message
+ * in err) or 1 (not such an option: a number). */
 static int apply_option(struct tcb_emu_options *opts, int opt, const char *arg, char *err,
                         size_t err_len)
 {
-    switch (opt) {
-    case OPT_LISTEN:
-        opts->listen = arg;
-        return 0;
-    case OPT_ACCOUNT:
+    const struct {
+        int opt;
+        const char **slot;
+    } strings[] = {
+        {OPT_LISTEN, &opts->listen},         {OPT_RECORD, &opts->record_path},
+        {OPT_PORT_FILE, &opts->port_file},   {OPT_LOG_LEVEL, &opts->log_level},
+        {OPT_LOG_FORMAT, &opts->log_format},
+    };
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+        if (strings[i].opt == opt) {
+            *strings[i].slot = arg;
+            return 0;
+        }
+    }
+    if (opt == OPT_ACCOUNT)
         return tcb_emu_accounts_add(&opts->accounts, arg, err, err_len);
-    case OPT_RECORD:
-        opts->record_path = arg;
-        return 0;
-    case OPT_PORT_FILE:
-        opts->port_file = arg;
-        return 0;
-    case OPT_LOG_LEVEL:
-        opts->log_level = arg;
-        return 0;
-    case OPT_LOG_FORMAT:
-        opts->log_format = arg;
-        return 0;
-    case OPT_HELP:
-        opts->show_help = 1;
-        return 0;
-    case OPT_VERSION:
-        opts->show_version = 1;
+    if (opt == OPT_HELP || opt == OPT_VERSION) {
+        *(opt == OPT_HELP ? &opts->show_help : &opts->show_version) = 1;
         return 0;
     }
     return 1;

@@ -6,6 +6,18 @@
 
 #include "tools/clevertap-emulator/emulator_json.h"
 
+const int tcb_emu_stats_status_codes[TCB_EMU_STATUS_SLOTS] = {200, 400, 401, 404,
+                                                              413, 429, 500, 503};
+
+static int status_slot(int http_status)
+{
+    for (int i = 0; i < TCB_EMU_STATUS_SLOTS; i++) {
+        if (tcb_emu_stats_status_codes[i] == http_status)
+            return i;
+    }
+    return -1;
+}
+
 int tcb_emu_stats_init(struct tcb_emu_stats *stats, const struct tcb_emu_accounts *accounts)
 {
     memset(stats, 0, sizeof(*stats));
@@ -53,35 +65,12 @@ void tcb_emu_stats_answered(struct tcb_emu_stats *stats, int account, int http_s
     stats->requests++;
     if (account >= 0)
         stats->account[account].requests++;
-    switch (http_status) {
-    case 0: /* hung or dropped: no answer */
-        break;
-    case 200:
-        stats->status_200++;
-        break;
-    case 400:
-        stats->status_400++;
-        break;
-    case 401:
-        stats->status_401++;
-        break;
-    case 404:
-        stats->status_404++;
-        break;
-    case 413:
-        stats->status_413++;
-        break;
-    case 429:
-        stats->status_429++;
-        break;
-    case 500:
-        stats->status_500++;
-        break;
-    case 503:
-        stats->status_503++;
-        break;
-    default:
-        stats->status_other++;
+    if (http_status != 0) { /* 0: hung or dropped, no answer */
+        int slot = status_slot(http_status);
+        if (slot >= 0)
+            stats->status[slot]++;
+        else
+            stats->status_other++;
     }
     pthread_mutex_unlock(&stats->lock);
 }
@@ -161,20 +150,20 @@ char *tcb_emu_stats_render(struct tcb_emu_stats *stats, size_t *len)
 {
     struct tcb_emu_buf out;
     int max_account = 0;
+    unsigned long long server_errors = 0;
     tcb_emu_buf_init(&out, 64 * 1024);
     pthread_mutex_lock(&stats->lock);
     for (int i = 0; i < stats->accounts->count; i++) {
         if (stats->account[i].max_in_flight > max_account)
             max_account = stats->account[i].max_in_flight;
     }
-    tcb_emu_buf_printf(&out,
-                       "{\"requests\":%llu,\"status\":{\"200\":%llu,\"400\":%llu,\"401\":%llu,"
-                       "\"404\":%llu,\"413\":%llu,\"429\":%llu,\"500\":%llu,\"503\":%llu,"
-                       "\"5xx\":%llu,\"other\":%llu},",
-                       stats->requests, stats->status_200, stats->status_400, stats->status_401,
-                       stats->status_404, stats->status_413, stats->status_429, stats->status_500,
-                       stats->status_503, stats->status_500 + stats->status_503,
-                       stats->status_other);
+    tcb_emu_buf_printf(&out, "{\"requests\":%llu,\"status\":{", stats->requests);
+    for (int i = 0; i < TCB_EMU_STATUS_SLOTS; i++) {
+        tcb_emu_buf_printf(&out, "\"%d\":%llu,", tcb_emu_stats_status_codes[i], stats->status[i]);
+        if (tcb_emu_stats_status_codes[i] >= 500)
+            server_errors += stats->status[i];
+    }
+    tcb_emu_buf_printf(&out, "\"5xx\":%llu,\"other\":%llu},", server_errors, stats->status_other);
     tcb_emu_buf_printf(&out, "\"records_accepted\":%llu,", stats->records_accepted);
     render_rejected(stats, &out);
     tcb_emu_buf_printf(&out,

@@ -10,6 +10,10 @@
 #include "tools/clevertap-emulator/emulator_auth.h"
 #include "tools/clevertap-emulator/emulator_upload.h"
 
+/* HTTP statuses counted one by one in /stats; anything else is "other". */
+#define TCB_EMU_STATUS_SLOTS 8
+extern const int tcb_emu_stats_status_codes[TCB_EMU_STATUS_SLOTS];
+
 struct tcb_emu_account_stats {
     unsigned long long requests;
     unsigned long long records_accepted;
@@ -20,8 +24,8 @@ struct tcb_emu_account_stats {
 struct tcb_emu_stats {
     pthread_mutex_t lock;
     unsigned long long requests; /* POST /1/upload requests answered or faulted */
-    unsigned long long status_200, status_400, status_401, status_404, status_413, status_429,
-        status_500, status_503, status_other;
+    unsigned long long status[TCB_EMU_STATUS_SLOTS]; /* see tcb_emu_stats_status_codes */
+    unsigned long long status_other;
     unsigned long long records_accepted;
     unsigned long long rejected_by_code[TCB_EMU_CODE_SLOTS];
     unsigned long long rejected_other_code;

@@ -1,0 +1,63 @@
+/* Test harness for the real clevertap-emulator binary: starts it on
+ * 127.0.0.1 with port 0 + --port-file in a fresh temporary directory, sends
+ * requests with libcurl, stops it with SIGTERM. Loopback only. */
+#ifndef TCB_TESTS_EMULATOR_HARNESS_H
+#define TCB_TESTS_EMULATOR_HARNESS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The accounts every harness emulator accepts. */
+#define TCB_TEST_ACCOUNT_1  "W9R-ABC-123Z"
+#define TCB_TEST_PASSCODE_1 "pass-one"
+#define TCB_TEST_ACCOUNT_2  "TEST-XYZ-9999"
+#define TCB_TEST_PASSCODE_2 "pass-two"
+
+struct tcb_test_emu {
+    pid_t pid;
+    int port;
+    char dir[128];         /* temporary directory, removed by stop */
+    char record_path[192]; /* the --record file inside dir */
+};
+
+struct tcb_test_reply {
+    long status;   /* HTTP status; 0 when no answer */
+    int curl_code; /* CURLcode of the transfer */
+    char *body;    /* NUL-terminated, owned; free with tcb_test_reply_free */
+    size_t body_len;
+    char content_type[128];
+};
+
+/* Path of the binary: $TCB_BIN_DIR/clevertap-emulator (static buffer). */
+const char *tcb_test_emu_binary(void);
+
+/* Starts the emulator with both test accounts, --record and the extra
+ * arguments (NULL-terminated, may be NULL). Returns 0 once it serves, -1 when
+ * it could not start (it is then not running). */
+int tcb_test_emu_start(struct tcb_test_emu *emu, const char *const *extra_args);
+/* SIGTERM, wait, remove the directory. Returns the exit status (0 = clean),
+ * or -1 when it died by a signal or had to be killed. */
+int tcb_test_emu_stop(struct tcb_test_emu *emu);
+
+/* POSTs body to /1/upload with the given credentials (NULL = header left out).
+ * timeout_ms 0 = 60 s. Returns 0 when the exchange finished (reply filled,
+ * even with an HTTP error or a transport error in curl_code). */
+int tcb_test_emu_post(const struct tcb_test_emu *emu, const char *account, const char *passcode,
+                      const char *body, long timeout_ms, struct tcb_test_reply *reply);
+/* GETs path. Same results as tcb_test_emu_post. */
+int tcb_test_emu_get(const struct tcb_test_emu *emu, const char *path,
+                     struct tcb_test_reply *reply);
+/* GET /stats parsed (new reference), or NULL. */
+json_t *tcb_test_emu_stats(const struct tcb_test_emu *emu);
+/* Reads a JSON integer at a '/'-separated path in stats ("status/200"); -1
+ * when missing. */
+long long tcb_test_stat(const json_t *stats, const char *path);
+
+void tcb_test_reply_free(struct tcb_test_reply *reply);
+
+/* Runs the binary with args (NULL-terminated), output discarded; returns its
+ * exit status or -1. */
+int tcb_test_emu_run(const char *const *args);
+
+#endif
