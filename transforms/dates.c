@@ -124,27 +124,26 @@ static json_t *epoch_value(int64_t epoch)
     return json_string(buf);
 }
 
-json_t *tcb_date_value(const json_t *v)
+int tcb_date_value(const json_t *v, json_t **out)
 {
     int64_t epoch;
+    *out = NULL;
     if (json_is_integer(v)) {
-        return epoch_value(number_epoch(json_integer_value(v)));
-    }
-    if (json_is_real(v)) {
+        epoch = number_epoch(json_integer_value(v));
+    } else if (json_is_real(v)) {
         double r = json_real_value(v);
         if (r != r || r > 9.0e15 || r < -9.0e15) {
-            return NULL;
+            return 0;
         }
-        return epoch_value(number_epoch((int64_t)r));
+        epoch = number_epoch((int64_t)r);
+    } else if (!json_is_string(v)) {
+        return 0;
+    } else if (strncmp(json_string_value(v), "$D_", 3) == 0) {
+        *out = json_incref((json_t *)v);
+        return 0;
+    } else if (tcb_date_parse_iso8601(json_string_value(v), &epoch) != 0) {
+        return 0;
     }
-    if (!json_is_string(v)) {
-        return NULL;
-    }
-    if (strncmp(json_string_value(v), "$D_", 3) == 0) {
-        return json_incref((json_t *)v);
-    }
-    if (tcb_date_parse_iso8601(json_string_value(v), &epoch) != 0) {
-        return NULL;
-    }
-    return epoch_value(epoch);
+    *out = epoch_value(epoch);
+    return *out != NULL ? 0 : -1;
 }

@@ -16,8 +16,9 @@ int tcb_date_parse_iso8601(const char *text, int64_t *out);
 
 /* The "$D_<epoch>" form of v (borrowed): an ISO 8601 string, an integer or
  * real epoch (milliseconds converted), or a string already in $D_ form.
- * Returns a new reference, or NULL when v is not a recognisable date (the
- * caller keeps the value as it is) or on allocation failure. */
-json_t *tcb_date_value(const json_t *v);
+ * Returns 0 with *out a new reference, or with *out NULL when v is not a
+ * recognisable date (the caller keeps the value as it is); -1 on allocation
+ * failure. */
+int tcb_date_value(const json_t *v, json_t **out);
 
 #endif

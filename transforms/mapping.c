@@ -166,7 +166,9 @@ static int add_field(const struct tcb_mapping *m, json_t *props, const char *sou
         if (json_is_string(v) && json_string_length(v) == 0) {
             return 0; /* "no date" */
         }
-        date = tcb_date_value(v);
+        if (tcb_date_value(v, &date) != 0) {
+            return -1;
+        }
         if (date != NULL) {
             return put(props, key, date);
         }
@@ -225,15 +227,17 @@ int tcb_mapping_add_constants(const struct tcb_mapping *m, json_t *record, json_
     return 0;
 }
 
-json_t *tcb_mapping_identity(const json_t *v)
+int tcb_mapping_identity(const json_t *v, json_t **out)
 {
     char buf[32];
+    *out = NULL;
     if (json_is_string(v) && json_string_length(v) > 0) {
-        return json_incref((json_t *)v);
-    }
-    if (json_is_integer(v)) {
+        *out = json_incref((json_t *)v);
+    } else if (json_is_integer(v)) {
         snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return json_string(buf);
+        if ((*out = json_string(buf)) == NULL) {
+            return -1;
+        }
     }
-    return NULL;
+    return 0;
 }

@@ -49,9 +49,9 @@ json_t *tcb_mapping_properties(const struct tcb_mapping *m, const json_t *item,
  * props (both borrowed, modified). Returns 0 or -1 on allocation failure. */
 int tcb_mapping_add_constants(const struct tcb_mapping *m, json_t *record, json_t *props);
 
-/* A string identity from an identity value (string as is, integer printed);
- * returns a new reference, or NULL when v is not usable (absent, empty, other
- * types) or on allocation failure. */
-json_t *tcb_mapping_identity(const json_t *v);
+/* A string identity from an identity value (string as is, integer printed).
+ * Returns 0 with *out a new reference, or with *out NULL when v is not usable
+ * (absent, empty, other types); -1 on allocation failure. */
+int tcb_mapping_identity(const json_t *v, json_t **out);
 
 #endif

@@ -41,6 +41,7 @@ struct dump_buf {
     char *data;
     size_t len;
     size_t cap;
+    int too_big;
 };
 
 static int dump_write(const char *s, size_t n, void *data)
@@ -52,7 +53,11 @@ static int dump_write(const char *s, size_t n, void *data)
         while (cap < b->len + n + 1) {
             cap *= 2;
         }
-        if (cap > DUMP_MAX_BYTES || (grown = realloc(b->data, cap)) == NULL) {
+        if (cap > DUMP_MAX_BYTES) {
+            b->too_big = 1;
+            return -1;
+        }
+        if ((grown = realloc(b->data, cap)) == NULL) {
             return -1;
         }
         b->data = grown;
@@ -65,12 +70,14 @@ static int dump_write(const char *s, size_t n, void *data)
 }
 
 /* Compact JSON of v in a new malloc'd buffer (*len bytes + NUL), or NULL on
- * allocation failure or beyond DUMP_MAX_BYTES. */
-static char *dump(const json_t *v, size_t *len)
+ * allocation failure or beyond DUMP_MAX_BYTES (then *too_big is set). */
+static char *dump(const json_t *v, size_t *len, int *too_big)
 {
-    struct dump_buf b = {NULL, 0, 0};
-    if (json_dump_callback(v, dump_write, &b, TCB_JSON_FLAGS) != 0 || b.data == NULL) {
+    struct dump_buf b = {NULL, 0, 0, 0};
+    if (json_dump_callback(v, dump_write, &b, TCB_JSON_FLAGS | JSON_ENCODE_ANY) != 0 ||
+        b.data == NULL) {
         free(b.data);
+        *too_big = b.too_big;
         return NULL;
     }
     *len = b.len;
@@ -116,6 +123,7 @@ static void dead_letter(struct run *r, const char *stage, int code, const json_t
     struct tcb_transform_dead_letter *dl;
     va_list ap;
     size_t index;
+    int too_big = 0;
     if (r->oom || next_index(r, &index) != 0) {
         return;
     }
@@ -134,10 +142,11 @@ static void dead_letter(struct run *r, const char *stage, int code, const json_t
     va_end(ap);
     tcb_utf8_sanitize(dl->reason);
     tcb_utf8_clip(dl->reason);
-    if (record != NULL && (dl->json = dump(record, &dl->json_len)) == NULL) {
-        dl->json_len = 0; /* too big to keep: the DLQ carries the original value */
-    }
     r->out->dead_letter_count++;
+    if (record != NULL && (dl->json = dump(record, &dl->json_len, &too_big)) == NULL) {
+        dl->json_len = 0; /* too big to keep: the DLQ carries the original value */
+        r->oom |= !too_big;
+    }
 }
 
 static int str_eq(const char *want, const char *have)
@@ -215,8 +224,9 @@ static int normalise(const struct run *r, json_t *record)
     json_t *ts = json_object_get(record, "ts");
     json_t *identity = json_object_get(record, "identity");
     json_int_t value;
-    if (json_is_integer(identity) &&
-        json_object_set_new(record, "identity", tcb_mapping_identity(identity)) != 0) {
+    json_t *text;
+    if (json_is_integer(identity) && (tcb_mapping_identity(identity, &text) != 0 ||
+                                      json_object_set_new(record, "identity", text) != 0)) {
         return -1;
     }
     if (ts == NULL) {
@@ -276,7 +286,7 @@ static void emit(struct run *r, const struct target *t, json_t *record)
         resolve_account(r, t, account_reason, sizeof(account_reason));
     struct tcb_validation_limits limits = {account != NULL ? account->max_properties : 0};
     struct tcb_transform_record *rec;
-    int code, stale = 0;
+    int code, stale = 0, too_big = 0;
     size_t index;
     if (record == NULL || r->oom || r->overflow) {
         r->oom |= record == NULL;
@@ -300,10 +310,13 @@ static void emit(struct run *r, const struct target *t, json_t *record)
             rec->index = index;
             rec->account = account;
             rec->stale = stale;
-            if ((rec->json = dump(record, &rec->json_len)) == NULL) {
-                r->oom = 1;
-            } else {
+            if ((rec->json = dump(record, &rec->json_len, &too_big)) != NULL) {
                 r->out->record_count++;
+            } else if (too_big) {
+                dead_letter(r, "validation", 0, NULL, "record is larger than %u bytes",
+                            DUMP_MAX_BYTES);
+            } else {
+                r->oom = 1;
             }
         }
     }
@@ -321,7 +334,11 @@ static int map_record(const struct tcb_transform_spec *spec, json_t *record)
     json_t *props = NULL;
     tcb_mapping_overlay(&m, spec);
     if (m.identity_field != NULL) { /* looked up before evtData is rebuilt */
-        json_t *identity = tcb_mapping_identity(tcb_mapping_lookup(record, NULL, m.identity_field));
+        json_t *identity;
+        if (tcb_mapping_identity(tcb_mapping_lookup(record, NULL, m.identity_field), &identity) !=
+            0) {
+            return -1;
+        }
         if (identity == NULL) {
             json_object_del(record, "identity");
         } else if (json_object_set_new(record, "identity", identity) != 0) {
@@ -417,6 +434,7 @@ static void handle_item(struct run *r, const struct target *t, const struct tcb_
     const json_t *id =
         m->identity_field != NULL ? tcb_mapping_lookup(item, msg, m->identity_field) : NULL;
     json_t *props = tcb_mapping_properties(m, item, msg);
+    json_t *identity = NULL;
     size_t emitted = 0;
     if (props == NULL) {
         r->oom = 1;
@@ -427,16 +445,20 @@ static void handle_item(struct run *r, const struct target *t, const struct tcb_
         const json_t *entry;
         json_array_foreach(id, i, entry)
         {
-            json_t *identity = tcb_mapping_identity(entry);
-            if (identity != NULL) {
+            if (tcb_mapping_identity(entry, &identity) != 0) {
+                r->oom = 1;
+            } else if (identity != NULL) {
                 emit_event(r, t, m, identity, props);
                 emitted++;
             }
         }
+    } else if (tcb_mapping_identity(id, &identity) != 0) {
+        r->oom = 1;
     }
-    if (emitted == 0) {
-        /* No identity: still built, so the dead letter shows the record. */
-        emit_event(r, t, m, json_is_array(id) ? NULL : tcb_mapping_identity(id), props);
+    if (emitted == 0 && !r->oom) {
+        /* With no identity the event is still built, so that its dead
+         * letter shows the record. */
+        emit_event(r, t, m, json_is_array(id) ? NULL : identity, props);
     }
     json_decref(props);
 }
@@ -525,6 +547,13 @@ static void handle_value(struct run *r)
         return;
     }
     root = json_loadb(in->value, in->len, 0, &err);
+    if (root == NULL &&
+        (json_error_code(&err) == json_error_out_of_memory || err.text[0] == '\0')) {
+        /* Out of memory (jansson leaves the text empty when its lexer could
+         * not even start): not the message's fault, never a dead letter. */
+        r->oom = 1;
+        return;
+    }
     if (root == NULL) {
         dead_letter(r, "transform", 0, NULL, "not JSON: %s (line %d, column %d)", err.text,
                     err.line, err.column);
