@@ -46,8 +46,8 @@ struct request {
     struct tcb_emu_buf body;
 };
 
-/* Waits up to ms or until the server stops. Returns 1 when stopping. */
-static int wait_ms(struct tcb_emu_server *server, int ms)
+/* The monotonic time ms milliseconds from now. */
+static struct timespec deadline_after(int ms)
 {
     struct timespec deadline;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -57,9 +57,16 @@ static int wait_ms(struct tcb_emu_server *server, int ms)
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000L;
     }
+    return deadline;
+}
+
+/* Waits until deadline (CLOCK_MONOTONIC) or until the server stops. Returns 1
+ * when stopping. */
+static int wait_until(struct tcb_emu_server *server, const struct timespec *deadline)
+{
     pthread_mutex_lock(&server->lock);
-    while (!server->stopping && ms > 0) {
-        if (pthread_cond_timedwait(&server->wake, &server->lock, &deadline) == ETIMEDOUT)
+    while (!server->stopping) {
+        if (pthread_cond_timedwait(&server->wake, &server->lock, deadline) == ETIMEDOUT)
             break;
     }
     int stopping = server->stopping;
@@ -119,8 +126,9 @@ static enum MHD_Result no_answer(struct tcb_emu_server *server, int account,
     tcb_emu_stats_leave(&server->stats, account);
     tcb_emu_stats_answered(&server->stats, account, 0);
     if (action == TCB_EMU_FAULT_HANG) {
+        struct timespec release = deadline_after(server->opts->hang_ms);
         tcb_emu_stats_event(&server->stats, TCB_EMU_EVENT_HUNG);
-        wait_ms(server, server->opts->hang_ms);
+        wait_until(server, &release);
     } else {
         tcb_emu_stats_event(&server->stats, TCB_EMU_EVENT_DROPPED);
     }
@@ -141,16 +149,24 @@ static enum MHD_Result send_fault(struct tcb_emu_server *server, struct MHD_Conn
     return send_static(conn, 503, HTML_503, "text/html");
 }
 
-/* Validates, records and answers an upload that drew no request-level fault.
- * The concurrency slot is released before the answer is queued, so a client
- * that has its answer can never find its own slot still taken. */
+/* Validates, records and answers an upload that drew no request-level fault,
+ * no earlier than answer_at: added latency overlaps the work, as a slow server's
+ * would. The concurrency slot is released before the answer is queued, so a
+ * client that has its answer can never find its own slot still taken. */
 static enum MHD_Result answer_upload(struct tcb_emu_server *server, struct MHD_Connection *conn,
-                                     struct request *req, struct tcb_emu_rng *rng)
+                                     struct request *req, struct tcb_emu_rng *rng,
+                                     const struct timespec *answer_at)
 {
     struct tcb_emu_upload_result result;
     const char *account_id = server->opts->accounts.items[req->account].id;
     const char *body = req->body.data ? req->body.data : "";
-    if (tcb_emu_upload_process(&server->upload_cfg, body, req->body.len, rng, &result) != 0) {
+    int rc_process = tcb_emu_upload_process(&server->upload_cfg, body, req->body.len, rng, &result);
+    if (wait_until(server, answer_at)) {
+        tcb_emu_upload_result_free(&result);
+        tcb_emu_stats_leave(&server->stats, req->account);
+        return MHD_NO; /* shutting down: nothing recorded, no answer */
+    }
+    if (rc_process != 0) {
         tcb_emu_upload_result_free(&result);
         tcb_emu_stats_leave(&server->stats, req->account);
         return send_fail(server, conn, req->account, 500, "Internal Server Error");
@@ -185,23 +201,17 @@ static enum MHD_Result handle_upload(struct tcb_emu_server *server, struct MHD_C
     struct tcb_emu_fault_plan plan;
     tcb_emu_rng_seed(&rng, server->seed, take_sequence(server));
     tcb_emu_faults_plan(&server->opts->faults, &rng, &plan);
-    if (plan.latency_ms > 0 && wait_ms(server, plan.latency_ms)) {
+    struct timespec answer_at = deadline_after(plan.latency_ms);
+    if (plan.action == TCB_EMU_FAULT_NONE)
+        return answer_upload(server, conn, req, &rng, &answer_at);
+    if (wait_until(server, &answer_at)) {
         tcb_emu_stats_leave(&server->stats, req->account);
         return MHD_NO; /* shutting down */
     }
-    switch (plan.action) {
-    case TCB_EMU_FAULT_NONE:
-        return answer_upload(server, conn, req, &rng);
-    case TCB_EMU_FAULT_DROP:
-    case TCB_EMU_FAULT_HANG:
+    if (plan.action == TCB_EMU_FAULT_DROP || plan.action == TCB_EMU_FAULT_HANG)
         return no_answer(server, req->account, plan.action);
-    case TCB_EMU_FAULT_429:
-    case TCB_EMU_FAULT_500:
-    case TCB_EMU_FAULT_503:
-        tcb_emu_stats_leave(&server->stats, req->account);
-        return send_fault(server, conn, req->account, plan.action);
-    }
-    return MHD_NO;
+    tcb_emu_stats_leave(&server->stats, req->account);
+    return send_fault(server, conn, req->account, plan.action);
 }
 
 static enum MHD_Result handle_final(struct tcb_emu_server *server, struct MHD_Connection *conn,
