@@ -207,48 +207,79 @@ static void test_body_over_cap_is_413(void **state)
     stop_emu(emu);
 }
 
+/* Uploads sent in the background (curl multi) that the emulator holds, for
+ * tests that need requests in flight while they look at something else. */
+struct held_uploads {
+    CURLM *multi;
+    CURL *easy[4];
+    int count;
+    struct curl_slist *headers;
+};
+
+static void hold_uploads(struct held_uploads *held, const struct tcb_test_emu *emu, int count)
+{
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/1/upload", emu->port);
+    memset(held, 0, sizeof(*held));
+    held->headers = curl_slist_append(NULL, "X-CleverTap-Account-Id: " TCB_TEST_ACCOUNT_1);
+    held->headers = curl_slist_append(held->headers, "X-CleverTap-Passcode: " TCB_TEST_PASSCODE_1);
+    held->multi = curl_multi_init();
+    assert_in_range(count, 1, 4);
+    for (held->count = 0; held->count < count; held->count++) {
+        CURL *easy = curl_easy_init();
+        curl_easy_setopt(easy, CURLOPT_URL, url);
+        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, held->headers);
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, "{\"d\":[" EVENT("1") "]}");
+        curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
+        curl_multi_add_handle(held->multi, easy);
+        held->easy[held->count] = easy;
+    }
+}
+
+/* Drives the held uploads until the /stats value at path reaches want (or a
+ * bounded number of rounds passed). Returns the last value seen. */
+static long long pump_until(struct held_uploads *held, const struct tcb_test_emu *emu,
+                            const char *path, long long want)
+{
+    long long value = -1;
+    for (int round = 0; round < 3000 && value < want; round++) {
+        int running = 0;
+        curl_multi_perform(held->multi, &running);
+        curl_multi_poll(held->multi, NULL, 0, 10, NULL);
+        json_t *stats = tcb_test_emu_stats(emu);
+        value = tcb_test_stat(stats, path);
+        json_decref(stats);
+    }
+    return value;
+}
+
+static void release_uploads(struct held_uploads *held)
+{
+    for (int i = 0; i < held->count; i++) {
+        curl_multi_remove_handle(held->multi, held->easy[i]);
+        curl_easy_cleanup(held->easy[i]);
+    }
+    curl_multi_cleanup(held->multi);
+    curl_slist_free_all(held->headers);
+}
+
 /* Two requests held by --latency-ms fill --max-concurrent 2; the third is
  * refused with 429 at once. Waits on /stats (never on time) for the two. */
 static void test_429_past_max_concurrent(void **state)
 {
     const char *extra[] = {"--max-concurrent", "2", "--latency-ms", "60000", NULL};
     struct tcb_test_emu *emu = start_emu(extra);
-    char url[128];
-    char id_header[128];
-    char pass_header[128];
-    struct curl_slist *headers = NULL;
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/1/upload", emu->port);
-    snprintf(id_header, sizeof(id_header), "X-CleverTap-Account-Id: %s", TCB_TEST_ACCOUNT_1);
-    snprintf(pass_header, sizeof(pass_header), "X-CleverTap-Passcode: %s", TCB_TEST_PASSCODE_1);
-    headers = curl_slist_append(headers, id_header);
-    headers = curl_slist_append(headers, pass_header);
-    CURLM *multi = curl_multi_init();
-    CURL *held[2];
-    for (int i = 0; i < 2; i++) {
-        held[i] = curl_easy_init();
-        curl_easy_setopt(held[i], CURLOPT_URL, url);
-        curl_easy_setopt(held[i], CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(held[i], CURLOPT_POSTFIELDS, "{\"d\":[" EVENT("1") "]}");
-        curl_easy_setopt(held[i], CURLOPT_NOPROXY, "*");
-        curl_multi_add_handle(multi, held[i]);
-    }
-    long long in_flight = 0;
-    for (int round = 0; round < 3000 && in_flight < 2; round++) {
-        int running = 0;
-        curl_multi_perform(multi, &running);
-        curl_multi_poll(multi, NULL, 0, 10, NULL);
-        json_t *stats = tcb_test_emu_stats(emu);
-        in_flight = tcb_test_stat(stats, "accounts/" TCB_TEST_ACCOUNT_1 "/in_flight");
-        json_decref(stats);
-    }
-    assert_int_equal(in_flight, 2);
+    struct held_uploads held;
+    hold_uploads(&held, emu, 2);
+    assert_int_equal(pump_until(&held, emu, "accounts/" TCB_TEST_ACCOUNT_1 "/in_flight", 2), 2);
 
     struct tcb_test_reply reply;
     assert_int_equal(tcb_test_emu_post(emu, TCB_TEST_ACCOUNT_1, TCB_TEST_PASSCODE_1,
                                        "{\"d\":[" EVENT("2") "]}", 0, &reply),
                      0);
     assert_int_equal(reply.status, 429);
-    assert_non_null(strstr(reply.body, "Too many concurrent requests"));
+    assert_string_equal(reply.body, "{ \"status\" : \"fail\" , \"error\" : \"Too many concurrent "
+                                    "requests\" , \"code\" : 429}");
     tcb_test_reply_free(&reply);
     json_t *stats = tcb_test_emu_stats(emu);
     assert_int_equal(tcb_test_stat(stats, "status/429"), 1);
@@ -258,12 +289,7 @@ static void test_429_past_max_concurrent(void **state)
 
     /* SIGTERM while two requests are held: still a clean exit. */
     stop_emu(emu);
-    for (int i = 0; i < 2; i++) {
-        curl_multi_remove_handle(multi, held[i]);
-        curl_easy_cleanup(held[i]);
-    }
-    curl_multi_cleanup(multi);
-    curl_slist_free_all(headers);
+    release_uploads(&held);
 }
 
 /* One outcome per request: "drop", an HTTP status, and for 200 the codes. */
@@ -358,7 +384,31 @@ static void test_hung_request_is_never_answered(void **state)
     /* A hung request does not hold a concurrency slot. */
     assert_int_equal(tcb_test_stat(stats, "in_flight"), 0);
     json_decref(stats);
-    stop_emu(emu); /* releases the held connection, exits 0 */
+    /* The client gave up and closed: the emulator lets the connection go
+     * (waits on /stats, bounded, never on time). */
+    long long held = 1;
+    for (int round = 0; round < 3000 && held != 0; round++) {
+        stats = tcb_test_emu_stats(emu);
+        held = tcb_test_stat(stats, "hung_held");
+        json_decref(stats);
+        if (held != 0)
+            nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    assert_int_equal(held, 0);
+    stop_emu(emu);
+}
+
+/* A hung request whose client is still waiting is released at SIGTERM: the
+ * emulator still exits cleanly. */
+static void test_sigterm_releases_hung_requests(void **state)
+{
+    const char *extra[] = {"--hang", "1", NULL};
+    struct tcb_test_emu *emu = start_emu(extra);
+    struct held_uploads held;
+    hold_uploads(&held, emu, 1);
+    assert_int_equal(pump_until(&held, emu, "hung_held", 1), 1);
+    stop_emu(emu);
+    release_uploads(&held);
 }
 
 static json_t *read_records(const char *path)
@@ -498,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_429_past_max_concurrent),
         cmocka_unit_test(test_fault_injection_is_deterministic),
         cmocka_unit_test(test_hung_request_is_never_answered),
+        cmocka_unit_test(test_sigterm_releases_hung_requests),
         cmocka_unit_test_setup_teardown(test_record_file_has_accepted_records_only, setup_default,
                                         teardown_default),
         cmocka_unit_test(test_555_records_are_not_recorded),

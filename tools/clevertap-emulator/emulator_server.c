@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -16,7 +17,8 @@
 #include "tools/clevertap-emulator/emulator_stats.h"
 #include "tools/clevertap-emulator/emulator_upload.h"
 
-#define JSON_TYPE "application/json;charset=utf-8"
+#define JSON_TYPE     "application/json;charset=utf-8"
+#define HANG_CHECK_MS 100 /* how often a hung request looks for a closed client */
 #define HTML_503                                                                                   \
     "<html><body><h1>503 Service Unavailable</h1>\n"                                               \
     "No server is available to handle this request.\n</body></html>\n"
@@ -119,16 +121,43 @@ static enum MHD_Result send_fail(struct tcb_emu_server *server, struct MHD_Conne
     return send_owned(conn, status, body, len, JSON_TYPE);
 }
 
+/* 1 when the client closed its end of conn (or the socket failed). */
+static int client_gone(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    char byte;
+    if (!info)
+        return 1;
+    ssize_t n = recv(info->connect_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* Holds a hung request for hang_ms, until shutdown, or until the client gives
+ * up and closes: a hung request never answers, but a client that went away no
+ * longer pins a connection thread. */
+static void hold_hung(struct tcb_emu_server *server, struct MHD_Connection *conn)
+{
+    struct timespec release = deadline_after(server->opts->hang_ms);
+    for (;;) {
+        struct timespec next = deadline_after(HANG_CHECK_MS);
+        int last = next.tv_sec > release.tv_sec ||
+                   (next.tv_sec == release.tv_sec && next.tv_nsec >= release.tv_nsec);
+        if (wait_until(server, last ? &release : &next) || last || client_gone(conn))
+            return;
+    }
+}
+
 /* Hangs or drops: the connection closes without an answer. */
-static enum MHD_Result no_answer(struct tcb_emu_server *server, int account,
-                                 enum tcb_emu_fault_action action)
+static enum MHD_Result no_answer(struct tcb_emu_server *server, struct MHD_Connection *conn,
+                                 int account, enum tcb_emu_fault_action action)
 {
     tcb_emu_stats_leave(&server->stats, account);
     tcb_emu_stats_answered(&server->stats, account, 0);
     if (action == TCB_EMU_FAULT_HANG) {
-        struct timespec release = deadline_after(server->opts->hang_ms);
         tcb_emu_stats_event(&server->stats, TCB_EMU_EVENT_HUNG);
-        wait_until(server, &release);
+        hold_hung(server, conn);
+        tcb_emu_stats_event(&server->stats, TCB_EMU_EVENT_HUNG_RELEASED);
     } else {
         tcb_emu_stats_event(&server->stats, TCB_EMU_EVENT_DROPPED);
     }
@@ -209,7 +238,7 @@ static enum MHD_Result handle_upload(struct tcb_emu_server *server, struct MHD_C
         return MHD_NO; /* shutting down */
     }
     if (plan.action == TCB_EMU_FAULT_DROP || plan.action == TCB_EMU_FAULT_HANG)
-        return no_answer(server, req->account, plan.action);
+        return no_answer(server, conn, req->account, plan.action);
     tcb_emu_stats_leave(&server->stats, req->account);
     return send_fault(server, conn, req->account, plan.action);
 }

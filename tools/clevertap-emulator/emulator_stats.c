@@ -96,6 +96,10 @@ void tcb_emu_stats_event(struct tcb_emu_stats *stats, enum tcb_emu_stats_event e
     switch (event) {
     case TCB_EMU_EVENT_HUNG:
         stats->hung++;
+        stats->hung_held++;
+        break;
+    case TCB_EMU_EVENT_HUNG_RELEASED:
+        stats->hung_held--;
         break;
     case TCB_EMU_EVENT_DROPPED:
         stats->dropped++;
@@ -168,12 +172,13 @@ char *tcb_emu_stats_render(struct tcb_emu_stats *stats, size_t *len)
     render_rejected(stats, &out);
     tcb_emu_buf_printf(&out,
                        "\"injected_555\":%llu,\"injected_429\":%llu,\"injected_5xx\":%llu,"
-                       "\"limit_429\":%llu,\"hung\":%llu,\"dropped\":%llu,"
+                       "\"limit_429\":%llu,\"hung\":%llu,\"hung_held\":%d,\"dropped\":%llu,"
                        "\"records_not_recorded\":%llu,\"in_flight\":%d,"
                        "\"max_concurrent_seen\":%d,\"max_in_flight_all_accounts\":%d,",
                        stats->injected_555, stats->injected_429, stats->injected_5xx,
-                       stats->limit_429, stats->hung, stats->dropped, stats->records_not_recorded,
-                       stats->in_flight, max_account, stats->max_in_flight);
+                       stats->limit_429, stats->hung, stats->hung_held, stats->dropped,
+                       stats->records_not_recorded, stats->in_flight, max_account,
+                       stats->max_in_flight);
     render_accounts(stats, &out);
     pthread_mutex_unlock(&stats->lock);
     tcb_emu_buf_puts(&out, "}");

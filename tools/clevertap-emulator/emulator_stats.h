@@ -34,6 +34,7 @@ struct tcb_emu_stats {
     unsigned long long injected_5xx;
     unsigned long long limit_429; /* 429s from the concurrency limit */
     unsigned long long hung;
+    int hung_held; /* hung requests still holding their connection */
     unsigned long long dropped;
     unsigned long long records_not_recorded; /* --record ceiling reached or write failed */
     int in_flight;
@@ -63,7 +64,8 @@ void tcb_emu_stats_records(struct tcb_emu_stats *stats, int account,
                            const struct tcb_emu_upload_result *result, int recorded);
 
 enum tcb_emu_stats_event {
-    TCB_EMU_EVENT_HUNG,
+    TCB_EMU_EVENT_HUNG,          /* a hung request starts being held */
+    TCB_EMU_EVENT_HUNG_RELEASED, /* ... and lets its connection go */
     TCB_EMU_EVENT_DROPPED,
     TCB_EMU_EVENT_INJECTED_429,
     TCB_EMU_EVENT_INJECTED_5XX,
