@@ -154,8 +154,7 @@ static int add_field(const struct tcb_mapping *m, json_t *props, const char *sou
     if (v == NULL || json_is_null(v) || str_list_has(m->exclude, source)) {
         return 0;
     }
-    snprintf(key, sizeof(key), "%s", target != NULL ? target : source);
-    tcb_utf8_clip(key);
+    tcb_utf8_prefix(target != NULL ? target : source, key, sizeof(key));
     if (target == NULL) {
         for (char *p = key; *p != '\0'; p++) {
             *p = *p == '.' ? '_' : *p; /* a dotted include path names a flat key */

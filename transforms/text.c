@@ -1,7 +1,6 @@
 /* UTF-8-safe truncation (see text.h). Pure. */
 #include "transforms/text.h"
 
-#include <stdio.h>
 #include <string.h>
 
 void tcb_utf8_clip(char *s)
@@ -23,7 +22,13 @@ void tcb_utf8_clip(char *s)
 
 const char *tcb_utf8_prefix(const char *s, char *buf, size_t buf_len)
 {
-    snprintf(buf, buf_len, "%s", s);
+    size_t len = strlen(s);
+    if (len < buf_len) {
+        memcpy(buf, s, len + 1); /* the common case: no cut, nothing to clip */
+        return buf;
+    }
+    memcpy(buf, s, buf_len - 1);
+    buf[buf_len - 1] = '\0';
     tcb_utf8_clip(buf);
     return buf;
 }

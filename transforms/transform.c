@@ -404,12 +404,13 @@ static json_t *items_field(const json_t *msg, const char **name)
     return items;
 }
 
-/* One event for one identity (stolen, may be NULL) with a copy of props. */
+/* One event for one identity (stolen, may be NULL) with props: borrowed and
+ * copied when copy is set, else stolen (the last event of an item). */
 static void emit_event(struct run *r, const struct target *t, const struct tcb_mapping *m,
-                       json_t *identity, const json_t *props)
+                       json_t *identity, json_t *props, int copy)
 {
     json_t *record = json_object();
-    json_t *data = json_deep_copy(props);
+    json_t *data = copy ? json_deep_copy(props) : props;
     if (record == NULL || data == NULL ||
         json_object_set_new(record, "type", json_string("event")) != 0 ||
         json_object_set_new(record, "evtName", json_string(m->event_name)) != 0 ||
@@ -434,8 +435,7 @@ static void handle_item(struct run *r, const struct target *t, const struct tcb_
     const json_t *id =
         m->identity_field != NULL ? tcb_mapping_lookup(item, msg, m->identity_field) : NULL;
     json_t *props = tcb_mapping_properties(m, item, msg);
-    json_t *identity = NULL;
-    size_t emitted = 0;
+    json_t *identity = NULL, *pending = NULL;
     if (props == NULL) {
         r->oom = 1;
         return;
@@ -443,24 +443,22 @@ static void handle_item(struct run *r, const struct target *t, const struct tcb_
     if (json_is_array(id)) {
         size_t i;
         const json_t *entry;
+        /* One event per usable entry; the last one takes props itself. */
         json_array_foreach(id, i, entry)
         {
             if (tcb_mapping_identity(entry, &identity) != 0) {
                 r->oom = 1;
-            } else if (identity != NULL) {
-                emit_event(r, t, m, identity, props);
-                emitted++;
+            } else if (identity != NULL && pending != NULL) {
+                emit_event(r, t, m, pending, props, 1);
             }
+            pending = identity != NULL ? identity : pending;
         }
-    } else if (tcb_mapping_identity(id, &identity) != 0) {
+    } else if (tcb_mapping_identity(id, &pending) != 0) {
         r->oom = 1;
     }
-    if (emitted == 0 && !r->oom) {
-        /* With no identity the event is still built, so that its dead
-         * letter shows the record. */
-        emit_event(r, t, m, json_is_array(id) ? NULL : identity, props);
-    }
-    json_decref(props);
+    /* With no identity the event is still built, so that its dead letter
+     * shows the record. */
+    emit_event(r, t, m, pending, props, 0);
 }
 
 static void handle_notification(struct run *r, json_t *msg, const json_t *type_value)

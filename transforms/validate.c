@@ -18,16 +18,21 @@
 #define TS_MS_THRESHOLD   100000000000LL /* above: a millisecond timestamp */
 #define DEFAULT_MAX_PROPS 100
 
-/* Reserved system events (code 513), compared case- and space-insensitively. */
+/* Reserved system events (code 513): Notification Sent, Notification Viewed,
+ * Notification Clicked, Notification Delivered, Notification Replied, UTM
+ * Visited, App Launched, App Uninstalled, App Version Changed, Stayed, Reply
+ * Sent, Experiment Rendered, Reachable By, Identity Reset, Identity Set,
+ * Identity Error. CleverTap matches names case- and space-insensitively, so
+ * they are kept folded (lower case, no spaces). */
 static const char *const reserved_events[] = {
-    "Notification Sent",    "Notification Viewed",
-    "Notification Clicked", "Notification Delivered",
-    "Notification Replied", "UTM Visited",
-    "App Launched",         "App Uninstalled",
-    "App Version Changed",  "Stayed",
-    "Reply Sent",           "Experiment Rendered",
-    "Reachable By",         "Identity Reset",
-    "Identity Set",         "Identity Error",
+    "notificationsent",    "notificationviewed",
+    "notificationclicked", "notificationdelivered",
+    "notificationreplied", "utmvisited",
+    "applaunched",         "appuninstalled",
+    "appversionchanged",   "stayed",
+    "replysent",           "experimentrendered",
+    "reachableby",         "identityreset",
+    "identityset",         "identityerror",
 };
 
 static const char name_forbidden[] = "%><!|&.:;$'\"\\";
@@ -73,14 +78,13 @@ static void fold_name(const char *in, char *out, size_t out_len)
 
 static int is_reserved_event(const char *name)
 {
-    char folded[64], candidate[64];
+    char folded[64];
     if (strlen(name) >= sizeof(folded)) {
         return 0;
     }
     fold_name(name, folded, sizeof(folded));
     for (size_t i = 0; i < sizeof(reserved_events) / sizeof(reserved_events[0]); i++) {
-        fold_name(reserved_events[i], candidate, sizeof(candidate));
-        if (strcmp(folded, candidate) == 0) {
+        if (strcmp(folded, reserved_events[i]) == 0) {
             return 1;
         }
     }
