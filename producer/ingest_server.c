@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define MAX_THREADS       8
-#define HEADER_MEMORY     (32 * 1024) /* request line + headers + read buffer */
+#define HEADER_MEMORY     (16 * 1024) /* request line + headers + read buffer */
 #define RESPONSE_BODY_MAX 256
 
 struct tcb_ingest_server {

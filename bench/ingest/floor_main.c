@@ -61,7 +61,7 @@ int main(int argc, char **argv)
                          0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
                          (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
                          MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_END);
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_END);
     if (daemon == NULL) {
         fprintf(stderr, "ingest-bench-floor: cannot listen on port %s\n", argv[1]);
         return 1;

@@ -5,6 +5,8 @@
 #include "tests/ingest/ingest_harness.h"
 
 #include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -14,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -56,6 +60,7 @@ static void write_yaml(void)
              "  metrics_listen: \"127.0.0.1:%d\"\n"
              "  max_body_bytes: %d\n"
              "  produce_timeout_ms: 1500\n"
+             "  connection_timeout_s: 2\n"
              "  notification_secret: \"" SECRET "\"\n"
              "  notification_secret_header: \"" SECRET_HEADER "\"\n"
              "  notification_account: \"shop-eu\"\n"
@@ -302,6 +307,11 @@ static void test_rejections(void **state)
     strcat(many, "]}");
     expect_status("/1/upload", upload_auth, many, 413, "1000");
 
+    const char *chunked[] = {upload_auth[0], upload_auth[1], "Transfer-Encoding: chunked", NULL};
+    expect_status("/1/upload", chunked, big, 413, "too large"); /* no Content-Length to check */
+    expect_status("/1/upload", chunked, ok_body, 200, NULL);
+    expect_status("/1/upload", upload_auth, "{\"d\":[]}", 200, "\"processed\":0");
+
     const char *wrong_secret[] = {SECRET_HEADER ": not-it", NULL};
     expect_status("/talon/notifications", wrong_secret, "{}", 401, "not valid");
     expect_status("/talon/notifications", NULL, "{}", 401, "not valid");
@@ -315,9 +325,28 @@ static void test_rejections(void **state)
                      405);
 
     size_t n = 0;
-    struct harness_msg *msgs = harness_consume(broker.bootstrap, TOPIC, highs, 0, &n);
-    assert_int_equal(n, 0);
+    struct harness_msg *msgs = harness_consume(broker.bootstrap, TOPIC, highs, 1, &n);
+    assert_int_equal(n, 1); /* only the chunked 200 */
+    assert_string_equal(msgs[0].value, "{\"identity\":\"r\"}");
     harness_msgs_free(msgs, n);
+}
+
+/* A client that never finishes its headers is disconnected
+ * (connection_timeout_s), not waited for forever. */
+static void test_slow_client_is_cut_off(void **state)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)ingest.port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    const char *partial = "POST /1/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Clever";
+    assert_int_equal(send(fd, partial, strlen(partial), 0), (ssize_t)strlen(partial));
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 30000), 1); /* bounded: the timeout is 2 s */
+    char buf[256];
+    assert_true(recv(fd, buf, sizeof(buf), 0) <= 0);
+    close(fd);
 }
 
 static void test_operations_endpoints(void **state)
@@ -468,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_generated_request_id),
         cmocka_unit_test(test_notifications),
         cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_slow_client_is_cut_off),
         cmocka_unit_test(test_operations_endpoints),
         cmocka_unit_test(test_kafka_outage),
         cmocka_unit_test(test_sigterm_exits_cleanly),
