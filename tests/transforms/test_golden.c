@@ -217,11 +217,45 @@ static void test_binary_matches(void **state)
     free(expected);
 }
 
+/* A file that cannot be opened, or malformed knobs, end the run with 1 and
+ * print nothing; a missing trailing newline still gives its line. */
+static void test_cli_errors(void **state)
+{
+    struct tcb_config *cfg = load_config(GOLDEN_DIR);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    char tmp[] = "/tmp/tcb-cli-XXXXXX";
+    int fd = mkstemp(tmp);
+    (void)state;
+    assert_non_null(cfg);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "{\"d\":[]}", 8), 8);
+    close(fd);
+    unsetenv("TCB_TRANSFORM_HEADERS");
+    assert_int_equal(tcb_transform_cli_run(cfg, "/nonexistent/input.ndjson", out), 1);
+    setenv("TCB_TRANSFORM_NOW", "yesterday", 1);
+    assert_int_equal(tcb_transform_cli_run(cfg, tmp, out), 1);
+    setenv("TCB_TRANSFORM_NOW", GOLDEN_NOW, 1);
+    setenv("TCB_TRANSFORM_HEADERS", "[1]", 1);
+    assert_int_equal(tcb_transform_cli_run(cfg, tmp, out), 1);
+    unsetenv("TCB_TRANSFORM_HEADERS");
+    fflush(out);
+    assert_int_equal(len, 0);
+    assert_int_equal(tcb_transform_cli_run(cfg, tmp, out), 0);
+    fclose(out);
+    assert_string_equal(text, "{\"records\":[],\"dead_letters\":[]}\n");
+    free(text);
+    unlink(tmp);
+    tcb_config_destroy(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_cases),
         cmocka_unit_test(test_binary_matches),
+        cmocka_unit_test(test_cli_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
