@@ -151,9 +151,14 @@ int tcb_test_emu_start(struct tcb_test_emu *emu, const char *const *extra_args)
 
 int tcb_test_emu_stop(struct tcb_test_emu *emu)
 {
+    return tcb_test_emu_stop_with(emu, SIGTERM);
+}
+
+int tcb_test_emu_stop_with(struct tcb_test_emu *emu, int signo)
+{
     if (emu->pid <= 0)
         return -1;
-    kill(emu->pid, SIGTERM);
+    kill(emu->pid, signo);
     int rc = wait_exit(emu->pid, STOP_WAIT_MS);
     if (rc == -2) {
         kill(emu->pid, SIGKILL);

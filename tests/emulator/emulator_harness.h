@@ -39,6 +39,8 @@ int tcb_test_emu_start(struct tcb_test_emu *emu, const char *const *extra_args);
 /* SIGTERM, wait, remove the directory. Returns the exit status (0 = clean),
  * or -1 when it died by a signal or had to be killed. */
 int tcb_test_emu_stop(struct tcb_test_emu *emu);
+/* The same with another signal (SIGINT). */
+int tcb_test_emu_stop_with(struct tcb_test_emu *emu, int signo);
 
 /* POSTs body to /1/upload with the given credentials (NULL = header left out).
  * timeout_ms 0 = 60 s. Returns 0 when the exchange finished (reply filled,

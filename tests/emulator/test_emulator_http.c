@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -511,6 +512,14 @@ static void test_stats_count_what_happened(void **state)
     json_decref(stats);
 }
 
+static void test_sigint_stops_cleanly(void **state)
+{
+    struct tcb_test_emu emu;
+    assert_int_equal(tcb_test_emu_start(&emu, NULL), 0);
+    json_decref(post_json(&emu, "{\"d\":[" EVENT("1") "]}", 200));
+    assert_int_equal(tcb_test_emu_stop_with(&emu, SIGINT), 0);
+}
+
 static void test_command_line(void **state)
 {
     const char *help[] = {"--help", NULL};
@@ -554,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_555_records_are_not_recorded),
         cmocka_unit_test_setup_teardown(test_stats_count_what_happened, setup_default,
                                         teardown_default),
+        cmocka_unit_test(test_sigint_stops_cleanly),
         cmocka_unit_test(test_command_line),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
