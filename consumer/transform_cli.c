@@ -1,10 +1,8 @@
 /* `clevertap-sink --transform FILE|-`: feeds each input line to
  * tcb_transform_message as one Kafka message value and prints one
  * {"records":[...],"dead_letters":[...]} line for it. No Kafka, no network.
- * Reproducibility knobs (documented in transforms/MAPPINGS.md):
- *   TCB_TRANSFORM_NOW=<epoch s>       the "now" used for ts defaults and staleness
- *   TCB_TRANSFORM_HEADERS=<json obj>  headers for every line: "clevertap-account",
- *     "request-id", "record-index", "received-at" (ms), "kafka-timestamp" (ms) */
+ * Knobs (transforms/MAPPINGS.md): TCB_TRANSFORM_NOW=<epoch s> fixes "now";
+ * TCB_TRANSFORM_HEADERS=<JSON object> gives every line the same headers. */
 #include "consumer/transform_cli.h"
 
 #include <errno.h>

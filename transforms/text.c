@@ -1,4 +1,5 @@
-/* UTF-8-safe truncation (see text.h). Pure. */
+/* UTF-8-safe truncation and sanitising (see text.h). Pure: no I/O, no
+ * globals; never allocates. */
 #include "transforms/text.h"
 
 #include <string.h>

@@ -287,7 +287,8 @@ static void emit(struct run *r, const struct target *t, json_t *record)
     struct tcb_validation_limits limits = {account != NULL ? account->max_properties : 0};
     struct tcb_transform_record *rec;
     int code, stale = 0, too_big = 0;
-    size_t index;
+    size_t index, json_len = 0;
+    char *json;
     if (record == NULL || r->oom || r->overflow) {
         r->oom |= record == NULL;
         json_decref(record);
@@ -301,24 +302,23 @@ static void emit(struct run *r, const struct target *t, json_t *record)
         /* dead-lettered (or out of memory) */
     } else if (account == NULL) {
         dead_letter(r, "transform", 0, record, "%s", account_reason);
-    } else if (next_index(r, &index) == 0) {
-        if (reserve((void **)&r->out->records, &r->record_cap, r->out->record_count,
-                    sizeof(*rec)) != 0) {
-            r->oom = 1;
+    } else if ((json = dump(record, &json_len, &too_big)) == NULL) {
+        if (too_big) {
+            dead_letter(r, "validation", 0, NULL, "record is larger than %u bytes", DUMP_MAX_BYTES);
         } else {
-            rec = &r->out->records[r->out->record_count];
-            rec->index = index;
-            rec->account = account;
-            rec->stale = stale;
-            if ((rec->json = dump(record, &rec->json_len, &too_big)) != NULL) {
-                r->out->record_count++;
-            } else if (too_big) {
-                dead_letter(r, "validation", 0, NULL, "record is larger than %u bytes",
-                            DUMP_MAX_BYTES);
-            } else {
-                r->oom = 1;
-            }
+            r->oom = 1;
         }
+    } else if (next_index(r, &index) != 0 || reserve((void **)&r->out->records, &r->record_cap,
+                                                     r->out->record_count, sizeof(*rec)) != 0) {
+        r->oom |= !r->overflow;
+        free(json);
+    } else {
+        rec = &r->out->records[r->out->record_count++];
+        rec->index = index;
+        rec->account = account;
+        rec->json = json;
+        rec->json_len = json_len;
+        rec->stale = stale;
     }
     json_decref(record);
 }

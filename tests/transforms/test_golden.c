@@ -1,10 +1,9 @@
-/* Golden cases for `clevertap-sink --transform`: every folder of
- * tests/transforms/golden/ holds input.json (one message value a line, or one
- * pretty-printed JSON document that is fed as one line), optional
- * headers.json (TCB_TRANSFORM_HEADERS), optional config.yaml (else
- * golden/default.yaml) and expected.json, the exact output. "now" is fixed
+/* Golden cases for `clevertap-sink --transform`: each folder of
+ * tests/transforms/golden/ holds input.json (message values, one a line; one
+ * pretty JSON document is fed as one line), optional headers.json and
+ * config.yaml (else golden/default.yaml), and expected.json, the exact output
  * at TCB_TRANSFORM_NOW=1700000000. TCB_GOLDEN_UPDATE=1 rewrites expected.json
- * (for authoring only: every expected file is reviewed by hand). */
+ * (authoring only: every expected file is reviewed by hand). */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
