@@ -38,7 +38,6 @@ struct tcb_batch {
     int attempts;                  /* requests made for this batch (as a unit) */
     int sending;                   /* a request carrying it is on the wire */
     void *xfer;                    /* the transfer carrying it while sending (upload_transfer) */
-    int ordered_after_prev;        /* keyed ordering: wait until the batch before is final */
     int64_t not_before_ms;         /* back-off: not sent before this monotonic time */
     struct tcb_batch *prev, *next; /* links in the account's batch list */
     char *body;                    /* built by tcb_batch_body, owned */

@@ -1,14 +1,11 @@
-/* Open-addressing hash table (linear probing, backward-shift deletion) from an
- * ordering key to its outstanding-record count and owning batch. Bounded: it is
- * sized once and never grows. */
+/* Open-addressing hash set (linear probing, backward-shift deletion) of busy
+ * ordering keys. Bounded: it is sized once and never grows. */
 #include "consumer/batch_keys.h"
 
 #include <stdlib.h>
 
 struct slot {
     uint64_t key; /* 0 = empty */
-    uint64_t seq;
-    uint32_t count;
 };
 
 struct tcb_batch_keys {
@@ -61,16 +58,12 @@ static struct slot *find(const struct tcb_batch_keys *keys, uint64_t key)
     }
 }
 
-uint64_t tcb_batch_keys_owner(const struct tcb_batch_keys *keys, uint64_t key)
+int tcb_batch_keys_busy(const struct tcb_batch_keys *keys, uint64_t key)
 {
-    if (key == 0) {
-        return 0;
-    }
-    const struct slot *slot = find(keys, key);
-    return slot->key == key ? slot->seq : 0;
+    return key != 0 && find(keys, key)->key == key;
 }
 
-int tcb_batch_keys_add(struct tcb_batch_keys *keys, uint64_t key, uint64_t seq)
+int tcb_batch_keys_add(struct tcb_batch_keys *keys, uint64_t key)
 {
     if (key == 0) {
         return 0;
@@ -81,11 +74,8 @@ int tcb_batch_keys_add(struct tcb_batch_keys *keys, uint64_t key, uint64_t seq)
             return -1;
         }
         slot->key = key;
-        slot->count = 0;
         keys->used++;
     }
-    slot->count++;
-    slot->seq = seq;
     return 0;
 }
 
@@ -95,7 +85,7 @@ void tcb_batch_keys_release(struct tcb_batch_keys *keys, uint64_t key)
         return;
     }
     struct slot *slot = find(keys, key);
-    if (slot->key != key || --slot->count > 0) {
+    if (slot->key != key) {
         return;
     }
     /* Backward-shift deletion keeps every probe chain unbroken. */

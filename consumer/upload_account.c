@@ -1,6 +1,6 @@
 /* Per-account queues and the rules for what may be sent next: linger and size
- * bounds, keyed ordering (a key's records wait while an earlier record of the key
- * is not final), split halves in order, back-off. Never performs I/O. */
+ * bounds, keyed ordering (a key's next record waits in the pending queue while
+ * its previous one is not final), back-off. Never performs I/O. */
 #include "consumer/upload_account.h"
 
 #include "config/config.h"
@@ -106,9 +106,6 @@ struct tcb_batch *tcb_upload_account_ready_batch(struct tcb_upload_account *acct
         if (batch->sending || batch->not_before_ms > now_ms) {
             continue;
         }
-        if (batch->ordered_after_prev && batch->prev) {
-            continue;
-        }
         return batch;
     }
     return NULL;
@@ -126,15 +123,12 @@ static int formation_due(const struct tcb_upload_account *acct,
            now_ms - acct->pending_head->enqueued_ms >= policy->linger_ms;
 }
 
-/* Whether rec must wait: its key has records in another unfinished batch. */
-static int held(const struct tcb_batch_record *rec, const struct tcb_batch *batch,
-                const struct tcb_batch_policy *policy, const struct tcb_batch_keys *keys)
+/* Whether rec must wait: an earlier record of its key is not final yet (in this
+ * batch or another one). */
+static int held(const struct tcb_batch_record *rec, const struct tcb_batch_policy *policy,
+                const struct tcb_batch_keys *keys)
 {
-    if (!policy->keyed_ordering || rec->key == 0) {
-        return 0;
-    }
-    uint64_t owner = tcb_batch_keys_owner(keys, rec->key);
-    return owner != 0 && owner != batch->seq;
+    return policy->keyed_ordering && tcb_batch_keys_busy(keys, rec->key);
 }
 
 static void unlink_pending(struct tcb_upload_account *acct, struct tcb_batch_record *prev,
@@ -166,7 +160,7 @@ struct tcb_batch *tcb_upload_account_form(struct tcb_upload_account *acct,
     struct tcb_batch_record *rec = acct->pending_head;
     while (rec && batch->count < batch->max_records) {
         struct tcb_batch_record *next = rec->next;
-        if (held(rec, batch, policy, keys)) {
+        if (held(rec, policy, keys)) {
             prev = rec;
             rec = next;
             continue;
@@ -174,7 +168,7 @@ struct tcb_batch *tcb_upload_account_form(struct tcb_upload_account *acct,
         if (!tcb_batch_fits(batch, rec->len, policy->max_bytes)) {
             break;
         }
-        if (policy->keyed_ordering && tcb_batch_keys_add(keys, rec->key, batch->seq) != 0) {
+        if (policy->keyed_ordering && tcb_batch_keys_add(keys, rec->key) != 0) {
             prev = rec; /* key table full: hold until keys are released */
             rec = next;
             continue;
@@ -240,8 +234,7 @@ int64_t tcb_upload_account_next_due(const struct tcb_upload_account *acct,
                   : acct->pending_head->enqueued_ms + policy->linger_ms;
     }
     for (const struct tcb_batch *batch = acct->first; batch; batch = batch->next) {
-        if (!batch->sending && !(batch->ordered_after_prev && batch->prev) &&
-            batch->not_before_ms < due) {
+        if (!batch->sending && batch->not_before_ms < due) {
             due = batch->not_before_ms;
         }
     }

@@ -48,14 +48,16 @@ void tcb_upload_account_cleanup(struct tcb_upload_account *acct);
 /* Appends rec (taken) to the pending queue. */
 void tcb_upload_account_enqueue(struct tcb_upload_account *acct, struct tcb_batch_record *rec);
 
-/* The oldest formed batch that may be sent now (not sending, back-off over, not
- * held behind its predecessor), or NULL. */
+/* The oldest formed batch that may be sent now (not sending, back-off over), or
+ * NULL. */
 struct tcb_batch *tcb_upload_account_ready_batch(struct tcb_upload_account *acct, int64_t now_ms);
 
 /* Forms a new batch from pending records when one is due (full by count or bytes,
  * the oldest record lingered long enough, or force). With keyed ordering a record
- * whose key is in another unfinished batch is held back, and so are later records
- * of that key. The batch is appended to the list and its keys counted in keys.
+ * whose key is busy (an earlier record of the key is not final) stays pending, so
+ * a batch carries at most one record per key and batches never share a key: they
+ * may go in any order and 555 retries cannot reorder a key. The batch is appended
+ * to the list and its keys marked busy.
  * *next_seq gives the batch's seq and is advanced. Returns the batch (owned by
  * acct) or NULL when nothing is due or everything due is held. */
 struct tcb_batch *tcb_upload_account_form(struct tcb_upload_account *acct,

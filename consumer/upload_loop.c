@@ -204,7 +204,6 @@ static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
         free(entry);
         struct tcb_batch *rest = tcb_batch_split_off(batch, n / 2, up->next_seq++);
         rest->attempts = batch->attempts;
-        rest->ordered_after_prev = up->policy.keyed_ordering;
         tcb_upload_account_insert_after(acct, batch, rest);
         batch->not_before_ms = 0;
         TCB_WARN("upload.unmapped_entry",
@@ -232,7 +231,6 @@ static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
     batch->count = 0;
     if (retry->count > 0) {
         retry->attempts = batch->attempts;
-        retry->ordered_after_prev = batch->ordered_after_prev;
         schedule_retry(up, retry, -1, now_ms);
         tcb_upload_account_insert_after(acct, batch, retry);
         const char *reason[] = {labels[0], "record_555"};
@@ -281,7 +279,6 @@ static void handle_permanent(struct tcb_uploader *up, struct tcb_upload_account 
     if (batch->count > 1) {
         struct tcb_batch *rest = tcb_batch_split_off(batch, batch->count / 2, up->next_seq++);
         rest->attempts = batch->attempts;
-        rest->ordered_after_prev = up->policy.keyed_ordering;
         tcb_upload_account_insert_after(acct, batch, rest);
         batch->not_before_ms = 0;
         return;
