@@ -46,6 +46,21 @@ static int read_port(const char *path)
     return port;
 }
 
+/* Copies the emulator's own output to stderr: why it would not start. */
+static void print_log(const struct up_emu *emu)
+{
+    char path[128];
+    char line[512];
+    snprintf(path, sizeof(path), "%s/emulator.log", emu->dir);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof(line), f)) {
+        fprintf(stderr, "emulator: %s", line);
+    }
+    if (f) {
+        fclose(f);
+    }
+}
+
 int up_emu_start(struct up_emu *emu, int port, const char *passcode, const char *const *extra)
 {
     if (emu->dir[0] == '\0') {
@@ -93,6 +108,7 @@ int up_emu_start(struct up_emu *emu, int port, const char *passcode, const char 
         }
         if (waitpid(pid, NULL, WNOHANG) == pid) {
             emu->pid = 0;
+            print_log(emu);
             return -1;
         }
         sleep_ms(10);
