@@ -185,24 +185,29 @@ static void test_partial_rejects_bad_records(void **state)
     assert_true(metric_sum(f->metrics, "tcb_upload_records_rejected_total") == 4);
 }
 
+/* Uploads n events (n/10 keys) in small batches through an emulator started with
+ * args; every record must arrive exactly once. Returns how many needed retries. */
+static size_t run_faulty(const char *const *args, const char *clevertap, size_t n)
+{
+    struct fixture *f = start(args, SMALL_BATCHES, clevertap, n, 0);
+    submit_events(f, 0, n, (int)(n / 10));
+    return expect_all_accepted_once(f);
+}
+
 static void test_555_retried(void **state)
 {
     (void)state;
     const char *const args[] = {"--fail-555", "0.3", "--seed", "7", NULL};
-    struct fixture *f = start(args, SMALL_BATCHES, FAST_RETRIES, 300, 0);
-    submit_events(f, 0, f->n, 30);
-    assert_true(expect_all_accepted_once(f) > 0);
+    assert_true(run_faulty(args, FAST_RETRIES, 300) > 0);
 }
 
 static void test_429_backs_off(void **state)
 {
     (void)state;
     const char *const args[] = {"--fail-429", "0.5", "--seed", "3", NULL};
-    struct fixture *f = start(args, SMALL_BATCHES, FAST_RETRIES, 500, 0);
-    submit_events(f, 0, f->n, 50);
-    assert_true(expect_all_accepted_once(f) > 0);
-    assert_true(up_emu_stat(&f->emu, "status", "429") > 0);
-    assert_true(metric_sum(f->metrics, "tcb_upload_throttled_total") > 0);
+    assert_true(run_faulty(args, FAST_RETRIES, 500) > 0);
+    assert_true(up_emu_stat(&the_fixture.emu, "status", "429") > 0);
+    assert_true(metric_sum(the_fixture.metrics, "tcb_upload_throttled_total") > 0);
 }
 
 static void test_concurrency_limit_429(void **state)
@@ -223,33 +228,28 @@ static void test_5xx_retried(void **state)
 {
     (void)state;
     const char *const args[] = {"--fail-5xx", "0.5", "--seed", "11", NULL};
-    struct fixture *f = start(args, SMALL_BATCHES, FAST_RETRIES, 500, 0);
-    submit_events(f, 0, f->n, 50);
-    assert_true(expect_all_accepted_once(f) > 0);
-    assert_true(metric_sum(f->metrics, "tcb_upload_retries_total") > 0);
+    assert_true(run_faulty(args, FAST_RETRIES, 500) > 0);
+    assert_true(metric_sum(the_fixture.metrics, "tcb_upload_retries_total") > 0);
 }
 
 static void test_hang_times_out_and_retries(void **state)
 {
     (void)state;
     const char *const args[] = {"--hang", "0.4", "--hang-ms", "3000", "--seed", "5", NULL};
-    struct fixture *f =
-        start(args, SMALL_BATCHES,
-              "  retry_initial_ms: 10\n  retry_max_ms: 100\n  request_timeout_ms: 300\n", 200, 0);
-    submit_events(f, 0, f->n, 20);
-    assert_true(expect_all_accepted_once(f) > 0);
+    assert_true(run_faulty(args,
+                           "  retry_initial_ms: 10\n  retry_max_ms: 100\n"
+                           "  request_timeout_ms: 300\n",
+                           200) > 0);
 }
 
 static void test_drop_retried(void **state)
 {
     (void)state;
     const char *const args[] = {"--drop", "0.4", "--seed", "9", NULL};
-    struct fixture *f = start(args, SMALL_BATCHES, FAST_RETRIES, 300, 0);
-    submit_events(f, 0, f->n, 30);
     /* curl itself resends once when a reused connection dies before any answer;
      * either way every record arrives exactly once. */
-    expect_all_accepted_once(f);
-    assert_true(up_emu_stat(&f->emu, NULL, "dropped") > 0);
+    run_faulty(args, FAST_RETRIES, 300);
+    assert_true(up_emu_stat(&the_fixture.emu, NULL, "dropped") > 0);
 }
 
 static void test_401_halts_without_loss(void **state)

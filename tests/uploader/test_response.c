@@ -269,6 +269,17 @@ static struct tcb_batch *batch_of(const char *const *records, size_t n)
     return batch;
 }
 
+/* Parses body and maps it onto batch; returns tcb_upload_map_records' result. */
+static int map_body(const struct tcb_batch *batch, const char *body, unsigned char *fate,
+                    int *entry, int *mismatches)
+{
+    struct tcb_ct_response resp;
+    assert_int_equal(tcb_ct_response_parse(body, strlen(body), batch->count, &resp), 0);
+    int rc = tcb_upload_map_records(&resp, batch, fate, entry, mismatches);
+    tcb_ct_response_clear(&resp);
+    return rc;
+}
+
 static void test_mapping_cross_check(void **state)
 {
     (void)state;
@@ -281,34 +292,27 @@ static void test_mapping_cross_check(void **state)
     unsigned char fate[3];
     int entry[3];
     int mismatches = 0;
-    struct tcb_ct_response resp;
 
     /* The number says 1 but the echo is record 3: the echo wins, counted. */
     const char *body = "{\"status\":\"partial\",\"processed\":2,\"unprocessed\":[{\"status\":"
                        "\"fail\",\"code\":515,\"error\":\"bad.Skipped record number : 1\","
                        "\"record\":{\"type\":\"event\",\"identity\":\"c\",\"evtName\":\"X\"}}]}";
-    assert_int_equal(tcb_ct_response_parse(body, strlen(body), 3, &resp), 0);
-    assert_int_equal(tcb_upload_map_records(&resp, batch, fate, entry, &mismatches), 0);
+    assert_int_equal(map_body(batch, body, fate, entry, &mismatches), 0);
     assert_int_equal(fate[0], TCB_FATE_ACCEPTED);
     assert_int_equal(fate[2], TCB_FATE_REJECTED);
     assert_int_equal(mismatches, 1);
-    tcb_ct_response_clear(&resp);
 
     /* 555 means retry; a number without an echo is trusted. */
     body = "{\"status\":\"partial\",\"processed\":2,\"unprocessed\":[{\"code\":555,"
            "\"error\":\"Server error. Skipped record number : 2\"}]}";
-    assert_int_equal(tcb_ct_response_parse(body, strlen(body), 3, &resp), 0);
-    assert_int_equal(tcb_upload_map_records(&resp, batch, fate, entry, &mismatches), 0);
+    assert_int_equal(map_body(batch, body, fate, entry, &mismatches), 0);
     assert_int_equal(fate[1], TCB_FATE_RETRY);
     assert_int_equal(mismatches, 0);
-    tcb_ct_response_clear(&resp);
 
     /* No number and an echo matching nothing: the caller cannot tell. */
     body = "{\"status\":\"partial\",\"processed\":2,\"unprocessed\":[{\"code\":515,"
            "\"error\":\"bad\",\"record\":{\"type\":\"event\",\"identity\":\"zz\"}}]}";
-    assert_int_equal(tcb_ct_response_parse(body, strlen(body), 3, &resp), 0);
-    assert_int_equal(tcb_upload_map_records(&resp, batch, fate, entry, &mismatches), -1);
-    tcb_ct_response_clear(&resp);
+    assert_int_equal(map_body(batch, body, fate, entry, &mismatches), -1);
     tcb_batch_destroy(batch);
 }
 
