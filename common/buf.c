@@ -12,12 +12,15 @@ void tcb_buf_init(struct tcb_buf *buf, size_t limit)
     buf->len = 0;
     buf->cap = 0;
     buf->limit = limit;
+    buf->overflow = 0;
 }
 
 static int reserve(struct tcb_buf *buf, size_t extra)
 {
-    if (extra > buf->limit || buf->len > buf->limit - extra)
+    if (extra > buf->limit || buf->len > buf->limit - extra) {
+        buf->overflow = 1;
         return -1;
+    }
     size_t need = buf->len + extra + 1;
     if (need <= buf->cap)
         return 0;
@@ -27,8 +30,10 @@ static int reserve(struct tcb_buf *buf, size_t extra)
     if (cap > buf->limit + 1)
         cap = buf->limit + 1;
     char *grown = realloc(buf->data, cap);
-    if (!grown)
+    if (!grown) {
+        buf->overflow = 1;
         return -1;
+    }
     buf->data = grown;
     buf->cap = cap;
     return 0;
@@ -56,7 +61,11 @@ int tcb_buf_printf(struct tcb_buf *buf, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || reserve(buf, (size_t)n) != 0)
+    if (n < 0) {
+        buf->overflow = 1;
+        return -1;
+    }
+    if (reserve(buf, (size_t)n) != 0)
         return -1;
     va_start(ap, fmt);
     vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
@@ -68,13 +77,16 @@ int tcb_buf_printf(struct tcb_buf *buf, const char *fmt, ...)
 void tcb_buf_reset(struct tcb_buf *buf)
 {
     buf->len = 0;
+    buf->overflow = 0;
     if (buf->data)
         buf->data[0] = '\0';
 }
 
-char *tcb_buf_take(struct tcb_buf *buf)
+char *tcb_buf_take(struct tcb_buf *buf, size_t *len)
 {
     char *data = buf->data ? buf->data : strdup("");
+    if (len)
+        *len = data ? buf->len : 0;
     buf->data = NULL;
     buf->len = 0;
     buf->cap = 0;

@@ -12,22 +12,24 @@ struct tcb_buf {
     size_t len;
     size_t cap;
     size_t limit; /* most bytes it may hold, excluding the NUL */
+    int overflow; /* latched: some append was refused */
 };
 
 /* Starts an empty buffer that may hold up to limit bytes. Allocates nothing. */
 void tcb_buf_init(struct tcb_buf *buf, size_t limit);
 /* Appends n bytes. Returns 0, or -1 (over the limit or out of memory; the
- * buffer is unchanged). */
+ * buffer keeps what it had and overflow is set). */
 int tcb_buf_append(struct tcb_buf *buf, const void *bytes, size_t n);
 /* Appends a NUL-terminated string. Returns 0 or -1 as tcb_buf_append. */
 int tcb_buf_append_str(struct tcb_buf *buf, const char *text);
 /* Appends printf output. Returns 0 or -1 as tcb_buf_append. */
 int tcb_buf_printf(struct tcb_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Forgets the contents, keeps the memory. */
+/* Forgets the contents and the overflow mark, keeps the memory. */
 void tcb_buf_reset(struct tcb_buf *buf);
-/* Hands the data to the caller (new string, "" when empty; NULL on OOM) and
- * leaves the buffer empty. */
-char *tcb_buf_take(struct tcb_buf *buf);
+/* Hands the data to the caller (new NUL-terminated string, "" when empty;
+ * NULL on OOM), its length in *len when len is not NULL, and leaves the
+ * buffer empty. */
+char *tcb_buf_take(struct tcb_buf *buf, size_t *len);
 /* Frees the data (wiping it first when wipe is set, for secrets). */
 void tcb_buf_free(struct tcb_buf *buf, int wipe);
 

@@ -402,5 +402,5 @@ char *tcb_metrics_render(struct tcb_metrics *metrics, size_t *len)
     }
     if (len)
         *len = t.buf.len;
-    return tcb_buf_take(&t.buf);
+    return tcb_buf_take(&t.buf, NULL);
 }

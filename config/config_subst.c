@@ -123,7 +123,7 @@ int tcb_config_substitute(const char *raw, char **out_text, char *err, size_t er
             goto oom;
         p += n;
     }
-    *out_text = tcb_buf_take(&out);
+    *out_text = tcb_buf_take(&out, NULL);
     return *out_text ? 0 : -1;
 oom:
     snprintf(err, err_len, "value too long or out of memory");

@@ -6,12 +6,12 @@
 
 #include <jansson.h>
 
-#include "tools/clevertap-emulator/emulator_buf.h"
+#include "common/buf.h"
 
 /* Appends value (borrowed) in CleverTap's spacing. Returns 0, or -1 when the
  * buffer's ceiling was reached (the buffer then holds a truncated prefix). */
-int tcb_emu_json_spaced(struct tcb_emu_buf *buf, const json_t *value);
+int tcb_emu_json_spaced(struct tcb_buf *buf, const json_t *value);
 /* Appends text as a quoted, escaped JSON string. Returns 0 or -1 as above. */
-int tcb_emu_json_string(struct tcb_emu_buf *buf, const char *text, size_t len);
+int tcb_emu_json_string(struct tcb_buf *buf, const char *text, size_t len);
 
 #endif

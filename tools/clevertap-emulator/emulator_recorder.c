@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tools/clevertap-emulator/emulator_buf.h"
+#include "common/buf.h"
 #include "tools/clevertap-emulator/emulator_json.h"
 
 #define CHUNK_BYTES    (1024 * 1024)
@@ -58,7 +58,7 @@ static int write_all(int fd, const char *data, size_t len)
 }
 
 /* Writes the pending chunk if it fits under the cap. Returns 0 or -1. */
-static int flush_chunk(struct tcb_emu_recorder *recorder, struct tcb_emu_buf *chunk)
+static int flush_chunk(struct tcb_emu_recorder *recorder, struct tcb_buf *chunk)
 {
     int rc = 0;
     if (chunk->len == 0)
@@ -69,20 +69,20 @@ static int flush_chunk(struct tcb_emu_recorder *recorder, struct tcb_emu_buf *ch
         rc = -1;
     else
         recorder->written += chunk->len;
-    tcb_emu_buf_reset(chunk);
+    tcb_buf_reset(chunk);
     return rc;
 }
 
-static int append_line(struct tcb_emu_buf *chunk, const char *account_id, const json_t *record)
+static int append_line(struct tcb_buf *chunk, const char *account_id, const json_t *record)
 {
     char *compact = json_dumps(record, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!compact)
         return -1;
-    tcb_emu_buf_puts(chunk, "{\"account\":");
+    tcb_buf_append_str(chunk, "{\"account\":");
     tcb_emu_json_string(chunk, account_id, strlen(account_id));
-    tcb_emu_buf_puts(chunk, ",\"record\":");
-    tcb_emu_buf_puts(chunk, compact);
-    tcb_emu_buf_puts(chunk, "}\n");
+    tcb_buf_append_str(chunk, ",\"record\":");
+    tcb_buf_append_str(chunk, compact);
+    tcb_buf_append_str(chunk, "}\n");
     free(compact);
     return chunk->overflow ? -1 : 0;
 }
@@ -92,19 +92,19 @@ int tcb_emu_recorder_write(struct tcb_emu_recorder *recorder, const char *accoun
 {
     int lines = 0;
     int pending = 0;
-    struct tcb_emu_buf chunk;
+    struct tcb_buf chunk;
     if (!recorder) {
         for (size_t i = 0; i < count; i++)
             lines += accepted[i] ? 1 : 0;
         return lines;
     }
-    tcb_emu_buf_init(&chunk, LINE_MAX_BYTES);
+    tcb_buf_init(&chunk, LINE_MAX_BYTES);
     pthread_mutex_lock(&recorder->lock);
     for (size_t i = 0; i < count; i++) {
         if (!accepted[i])
             continue;
         if (append_line(&chunk, account_id, json_array_get(records, i)) != 0) {
-            tcb_emu_buf_reset(&chunk);
+            tcb_buf_reset(&chunk);
             pending = 0;
             continue;
         }
@@ -116,7 +116,7 @@ int tcb_emu_recorder_write(struct tcb_emu_recorder *recorder, const char *accoun
     }
     lines += flush_chunk(recorder, &chunk) == 0 ? pending : 0;
     pthread_mutex_unlock(&recorder->lock);
-    tcb_emu_buf_free(&chunk);
+    tcb_buf_free(&chunk, 0);
     return lines;
 }
 

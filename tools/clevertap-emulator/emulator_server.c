@@ -45,7 +45,7 @@ struct request {
     enum route route;
     int account; /* index, or -1 when the credentials did not match */
     int too_large;
-    struct tcb_emu_buf body;
+    struct tcb_buf body;
 };
 
 /* The monotonic time ms milliseconds from now. */
@@ -271,7 +271,7 @@ static struct request *new_request(struct tcb_emu_server *server, struct MHD_Con
     if (!req)
         return NULL;
     req->account = -1;
-    tcb_emu_buf_init(&req->body, server->opts->max_body_bytes);
+    tcb_buf_init(&req->body, server->opts->max_body_bytes);
     int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     if (strcmp(url, "/1/upload") == 0) {
         req->route = strcmp(method, MHD_HTTP_METHOD_POST) == 0 ? ROUTE_UPLOAD : ROUTE_BAD_METHOD;
@@ -307,9 +307,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* Bodies of unauthenticated or oversized requests are read and dropped,
          * so the client always gets its answer instead of a reset. */
         int keep = req->route == ROUTE_UPLOAD && req->account >= 0 && !req->too_large;
-        if (keep && tcb_emu_buf_append(&req->body, upload_data, *upload_data_size) != 0) {
+        if (keep && tcb_buf_append(&req->body, upload_data, *upload_data_size) != 0) {
             req->too_large = 1;
-            tcb_emu_buf_free(&req->body);
+            tcb_buf_free(&req->body, 0);
         }
         *upload_data_size = 0;
         return MHD_YES;
@@ -322,7 +322,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct request *req = *con_cls;
     if (req) {
-        tcb_emu_buf_free(&req->body);
+        tcb_buf_free(&req->body, 0);
         free(req);
         *con_cls = NULL;
     }

@@ -114,77 +114,74 @@ void tcb_emu_stats_event(struct tcb_emu_stats *stats, enum tcb_emu_stats_event e
     pthread_mutex_unlock(&stats->lock);
 }
 
-static void render_rejected(const struct tcb_emu_stats *stats, struct tcb_emu_buf *out)
+static void render_rejected(const struct tcb_emu_stats *stats, struct tcb_buf *out)
 {
     unsigned long long total = stats->rejected_other_code;
     int first = 1;
-    tcb_emu_buf_puts(out, "\"records_rejected_by_code\":{");
+    tcb_buf_append_str(out, "\"records_rejected_by_code\":{");
     for (int i = 0; i < TCB_EMU_CODE_SLOTS; i++) {
         if (stats->rejected_by_code[i] == 0)
             continue;
-        tcb_emu_buf_printf(out, "%s\"%d\":%llu", first ? "" : ",", 500 + i,
-                           stats->rejected_by_code[i]);
+        tcb_buf_printf(out, "%s\"%d\":%llu", first ? "" : ",", 500 + i, stats->rejected_by_code[i]);
         total += stats->rejected_by_code[i];
         first = 0;
     }
     if (stats->rejected_other_code)
-        tcb_emu_buf_printf(out, "%s\"other\":%llu", first ? "" : ",", stats->rejected_other_code);
-    tcb_emu_buf_printf(out, "},\"records_rejected\":%llu,", total);
+        tcb_buf_printf(out, "%s\"other\":%llu", first ? "" : ",", stats->rejected_other_code);
+    tcb_buf_printf(out, "},\"records_rejected\":%llu,", total);
 }
 
-static void render_accounts(const struct tcb_emu_stats *stats, struct tcb_emu_buf *out)
+static void render_accounts(const struct tcb_emu_stats *stats, struct tcb_buf *out)
 {
-    tcb_emu_buf_puts(out, "\"accounts\":{");
+    tcb_buf_append_str(out, "\"accounts\":{");
     for (int i = 0; i < stats->accounts->count; i++) {
         const struct tcb_emu_account_stats *acc = &stats->account[i];
         const char *id = stats->accounts->items[i].id;
         if (i > 0)
-            tcb_emu_buf_puts(out, ",");
+            tcb_buf_append_str(out, ",");
         tcb_emu_json_string(out, id, strlen(id));
-        tcb_emu_buf_printf(out,
-                           ":{\"requests\":%llu,\"records_accepted\":%llu,\"in_flight\":%d,"
-                           "\"max_concurrent_seen\":%d}",
-                           acc->requests, acc->records_accepted, acc->in_flight,
-                           acc->max_in_flight);
+        tcb_buf_printf(out,
+                       ":{\"requests\":%llu,\"records_accepted\":%llu,\"in_flight\":%d,"
+                       "\"max_concurrent_seen\":%d}",
+                       acc->requests, acc->records_accepted, acc->in_flight, acc->max_in_flight);
     }
-    tcb_emu_buf_puts(out, "}");
+    tcb_buf_append_str(out, "}");
 }
 
 char *tcb_emu_stats_render(struct tcb_emu_stats *stats, size_t *len)
 {
-    struct tcb_emu_buf out;
+    struct tcb_buf out;
     int max_account = 0;
     unsigned long long server_errors = 0;
-    tcb_emu_buf_init(&out, 64 * 1024);
+    tcb_buf_init(&out, 64 * 1024);
     pthread_mutex_lock(&stats->lock);
     for (int i = 0; i < stats->accounts->count; i++) {
         if (stats->account[i].max_in_flight > max_account)
             max_account = stats->account[i].max_in_flight;
     }
-    tcb_emu_buf_printf(&out, "{\"requests\":%llu,\"status\":{", stats->requests);
+    tcb_buf_printf(&out, "{\"requests\":%llu,\"status\":{", stats->requests);
     for (int i = 0; i < TCB_EMU_STATUS_SLOTS; i++) {
-        tcb_emu_buf_printf(&out, "\"%d\":%llu,", tcb_emu_stats_status_codes[i], stats->status[i]);
+        tcb_buf_printf(&out, "\"%d\":%llu,", tcb_emu_stats_status_codes[i], stats->status[i]);
         if (tcb_emu_stats_status_codes[i] >= 500)
             server_errors += stats->status[i];
     }
-    tcb_emu_buf_printf(&out, "\"5xx\":%llu,\"other\":%llu},", server_errors, stats->status_other);
-    tcb_emu_buf_printf(&out, "\"records_accepted\":%llu,", stats->records_accepted);
+    tcb_buf_printf(&out, "\"5xx\":%llu,\"other\":%llu},", server_errors, stats->status_other);
+    tcb_buf_printf(&out, "\"records_accepted\":%llu,", stats->records_accepted);
     render_rejected(stats, &out);
-    tcb_emu_buf_printf(&out,
-                       "\"injected_555\":%llu,\"injected_429\":%llu,\"injected_5xx\":%llu,"
-                       "\"limit_429\":%llu,\"hung\":%llu,\"hung_held\":%d,\"dropped\":%llu,"
-                       "\"records_not_recorded\":%llu,\"in_flight\":%d,"
-                       "\"max_concurrent_seen\":%d,\"max_in_flight_all_accounts\":%d,",
-                       stats->injected_555, stats->injected_429, stats->injected_5xx,
-                       stats->limit_429, stats->hung, stats->hung_held, stats->dropped,
-                       stats->records_not_recorded, stats->in_flight, max_account,
-                       stats->max_in_flight);
+    tcb_buf_printf(&out,
+                   "\"injected_555\":%llu,\"injected_429\":%llu,\"injected_5xx\":%llu,"
+                   "\"limit_429\":%llu,\"hung\":%llu,\"hung_held\":%d,\"dropped\":%llu,"
+                   "\"records_not_recorded\":%llu,\"in_flight\":%d,"
+                   "\"max_concurrent_seen\":%d,\"max_in_flight_all_accounts\":%d,",
+                   stats->injected_555, stats->injected_429, stats->injected_5xx, stats->limit_429,
+                   stats->hung, stats->hung_held, stats->dropped, stats->records_not_recorded,
+                   stats->in_flight, max_account, stats->max_in_flight);
     render_accounts(stats, &out);
     pthread_mutex_unlock(&stats->lock);
-    tcb_emu_buf_puts(&out, "}");
+    tcb_buf_append_str(&out, "}");
     if (out.overflow) {
-        tcb_emu_buf_free(&out);
+        tcb_buf_free(&out, 0);
         return NULL;
     }
-    return tcb_emu_buf_take(&out, len);
+    return tcb_buf_take(&out, len);
 }

@@ -14,16 +14,16 @@
 
 char *tcb_emu_fail_body(const char *error, int code, size_t *len)
 {
-    struct tcb_emu_buf buf;
-    tcb_emu_buf_init(&buf, 4096);
-    tcb_emu_buf_puts(&buf, "{ \"status\" : \"fail\" , \"error\" : ");
+    struct tcb_buf buf;
+    tcb_buf_init(&buf, 4096);
+    tcb_buf_append_str(&buf, "{ \"status\" : \"fail\" , \"error\" : ");
     tcb_emu_json_string(&buf, error, strlen(error));
-    tcb_emu_buf_printf(&buf, " , \"code\" : %d}", code);
+    tcb_buf_printf(&buf, " , \"code\" : %d}", code);
     if (buf.overflow) {
-        tcb_emu_buf_free(&buf);
+        tcb_buf_free(&buf, 0);
         return NULL;
     }
-    return tcb_emu_buf_take(&buf, len);
+    return tcb_buf_take(&buf, len);
 }
 
 static int answer_fail(struct tcb_emu_upload_result *result, int status, const char *error)
@@ -42,24 +42,24 @@ static void count_code(struct tcb_emu_upload_result *result, int code)
 }
 
 /* Appends one unprocessed entry (record borrowed) to out. */
-static void write_unprocessed(struct tcb_emu_buf *out, int code, const char *reason, size_t number,
+static void write_unprocessed(struct tcb_buf *out, int code, const char *reason, size_t number,
                               const json_t *record)
 {
-    struct tcb_emu_buf text;
-    tcb_emu_buf_init(&text, REASON_MAX + 64);
-    tcb_emu_buf_printf(&text, "%sSkipped record number : %zu", reason, number);
-    tcb_emu_buf_printf(out, "{ \"status\" : \"fail\" , \"code\" : %d , \"error\" : ", code);
+    struct tcb_buf text;
+    tcb_buf_init(&text, REASON_MAX + 64);
+    tcb_buf_printf(&text, "%sSkipped record number : %zu", reason, number);
+    tcb_buf_printf(out, "{ \"status\" : \"fail\" , \"code\" : %d , \"error\" : ", code);
     tcb_emu_json_string(out, text.data ? text.data : "", text.len);
-    tcb_emu_buf_puts(out, " , \"record\" : ");
+    tcb_buf_append_str(out, " , \"record\" : ");
     tcb_emu_json_spaced(out, record);
-    tcb_emu_buf_puts(out, "}");
-    tcb_emu_buf_free(&text);
+    tcb_buf_append_str(out, "}");
+    tcb_buf_free(&text, 0);
 }
 
 /* Decides one record (1-based number); appends its unprocessed entry if any.
  * Returns 1 when processed, 0 when unprocessed. */
 static int judge_record(const struct tcb_emu_upload_cfg *cfg, struct tcb_emu_rng *rng,
-                        const json_t *record, size_t number, struct tcb_emu_buf *entries,
+                        const json_t *record, size_t number, struct tcb_buf *entries,
                         struct tcb_emu_upload_result *result)
 {
     char reason[REASON_MAX];
@@ -75,7 +75,7 @@ static int judge_record(const struct tcb_emu_upload_cfg *cfg, struct tcb_emu_rng
             return 1;
     }
     if (result->unprocessed > 0)
-        tcb_emu_buf_puts(entries, " , ");
+        tcb_buf_append_str(entries, " , ");
     write_unprocessed(entries, code, reason, number, record);
     count_code(result, code);
     return 0;
@@ -84,10 +84,10 @@ static int judge_record(const struct tcb_emu_upload_cfg *cfg, struct tcb_emu_rng
 static int answer_records(const struct tcb_emu_upload_cfg *cfg, struct tcb_emu_rng *rng,
                           struct tcb_emu_upload_result *result)
 {
-    struct tcb_emu_buf entries;
-    struct tcb_emu_buf out;
-    tcb_emu_buf_init(&entries, cfg->max_response_bytes);
-    tcb_emu_buf_init(&out, cfg->max_response_bytes);
+    struct tcb_buf entries;
+    struct tcb_buf out;
+    tcb_buf_init(&entries, cfg->max_response_bytes);
+    tcb_buf_init(&out, cfg->max_response_bytes);
 
     for (size_t i = 0; i < result->record_count; i++) {
         if (judge_record(cfg, rng, json_array_get(result->records, i), i + 1, &entries, result)) {
@@ -100,27 +100,26 @@ static int answer_records(const struct tcb_emu_upload_cfg *cfg, struct tcb_emu_r
     const char *status = "success";
     if (result->unprocessed > 0)
         status = result->processed > 0 ? "partial" : "fail";
-    tcb_emu_buf_printf(&out,
-                       "{ \"status\" : \"%s\" , \"processed\" : %d , \"unprocessed\" : ", status,
-                       result->processed);
+    tcb_buf_printf(&out, "{ \"status\" : \"%s\" , \"processed\" : %d , \"unprocessed\" : ", status,
+                   result->processed);
     if (result->unprocessed == 0) {
-        tcb_emu_buf_puts(&out, "[ ]}");
+        tcb_buf_append_str(&out, "[ ]}");
     } else {
-        tcb_emu_buf_puts(&out, "[ ");
+        tcb_buf_append_str(&out, "[ ");
         if (entries.data)
-            tcb_emu_buf_append(&out, entries.data, entries.len);
-        tcb_emu_buf_puts(&out, "]}");
+            tcb_buf_append(&out, entries.data, entries.len);
+        tcb_buf_append_str(&out, "]}");
     }
     int overflow = entries.overflow || out.overflow;
-    tcb_emu_buf_free(&entries);
+    tcb_buf_free(&entries, 0);
     if (overflow) {
-        tcb_emu_buf_free(&out);
+        tcb_buf_free(&out, 0);
         memset(result->accepted, 0, result->record_count);
         result->processed = 0;
         return answer_fail(result, 500, "Response too large");
     }
     result->http_status = 200;
-    result->body = tcb_emu_buf_take(&out, &result->body_len);
+    result->body = tcb_buf_take(&out, &result->body_len);
     return result->body ? 0 : -1;
 }
 

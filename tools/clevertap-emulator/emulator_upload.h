@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "tools/clevertap-emulator/emulator_buf.h"
+#include "common/buf.h"
 #include "tools/clevertap-emulator/emulator_faults.h"
 #include "transforms/validate.h"
 
