@@ -248,7 +248,7 @@ struct tcb_ingest_server *tcb_ingest_server_start(const struct tcb_config *cfg,
     server->metrics = metrics;
     server->quiesced_fd = MHD_INVALID_SOCKET;
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                         MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+                         MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     server->daemon = MHD_start_daemon(

@@ -7,7 +7,8 @@
 # per connection count. Never fails on timing.
 #
 # Usage: bench/ingest/run.sh [BUILD_DIR]   (default: build-bench, Release, no sanitizers)
-# Env:   DURATION (10s), CONNECTIONS ("32 256"), WRK_THREADS (2), BASE_PORT (18480)
+# Env:   DURATION (10s), CONNECTIONS ("32 256"), WRK_THREADS (2), BASE_PORT (18480),
+#        LINGER_MS (unset: talon-ingest's default) to try another producer linger.ms
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -52,6 +53,7 @@ cat >"$TMP/ingest.yaml" <<YAML
 kafka:
   brokers: "$BOOTSTRAP"
   topic: "talon.webhooks"
+  properties: {${LINGER_MS:+linger.ms: \"$LINGER_MS\"}}
 clevertap:
   accounts:
     - name: "bench"
