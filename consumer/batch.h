@@ -20,6 +20,7 @@ struct tcb_batch_record {
     uint64_t key; /* ordering key hash; 0 = unordered */
     struct tcb_upload_tag tag;
     int attempts;        /* requests that carried this record */
+    int detached;        /* already reported ABANDONED while on the wire: report nothing more */
     int64_t enqueued_ms; /* monotonic time of submission */
 };
 

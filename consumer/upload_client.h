@@ -92,6 +92,14 @@ int tcb_uploader_run(struct tcb_uploader *up, int timeout_ms);
  * ABANDONED. Returns the number of abandoned tags. The uploader stays usable. */
 size_t tcb_uploader_flush(struct tcb_uploader *up, int deadline_ms);
 
+/* The same for the records of the given partitions only (partitions[0..count),
+ * borrowed for the call), for a revoke: other partitions' records keep going.
+ * A request already carrying abandoned records together with kept ones is not
+ * stopped: the abandoned ones are reported now and never again (CleverTap may
+ * still take them; redelivery after the revoke then sends them once more). */
+size_t tcb_uploader_flush_partitions(struct tcb_uploader *up, int deadline_ms,
+                                     const int32_t *partitions, size_t count);
+
 /* 1 when no account is halted by 401/403, else 0 with a reason naming the
  * account (by name, never a secret) in why. Thread-safe (metrics listener). */
 int tcb_uploader_ready(const struct tcb_uploader *up, char *why, size_t why_len);

@@ -11,8 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#define FLUSH_STEP_MS 50
-
 static struct tcb_upload_xfer *take_xfer(struct tcb_uploader *up)
 {
     struct tcb_upload_xfer *xfer = up->free_xfers;
@@ -24,7 +22,7 @@ static struct tcb_upload_xfer *take_xfer(struct tcb_uploader *up)
     return tcb_upload_xfer_new(up->resp_max);
 }
 
-static void give_back_xfer(struct tcb_uploader *up, struct tcb_upload_xfer *xfer)
+void tcb_upload_give_back_xfer(struct tcb_uploader *up, struct tcb_upload_xfer *xfer)
 {
     xfer->batch = NULL;
     xfer->acct = NULL;
@@ -38,10 +36,9 @@ static void give_back_xfer(struct tcb_uploader *up, struct tcb_upload_xfer *xfer
     up->free_xfers = xfer;
 }
 
-/* Reports rec's final (or abandoned) outcome and frees it. */
-static void finish_record(struct tcb_uploader *up, struct tcb_upload_account *acct,
-                          struct tcb_batch_record *rec, enum tcb_upload_result result, int code,
-                          const char *text, int http_status)
+void tcb_upload_report(struct tcb_uploader *up, const struct tcb_upload_account *acct,
+                       const struct tcb_batch_record *rec, enum tcb_upload_result result, int code,
+                       const char *text, int http_status)
 {
     struct tcb_upload_outcome outcome = {
         .result = result,
@@ -51,6 +48,13 @@ static void finish_record(struct tcb_uploader *up, struct tcb_upload_account *ac
         .attempts = rec->attempts,
         .account = acct->account,
     };
+    up->on_outcome(up->ctx, &rec->tag, &outcome);
+}
+
+void tcb_upload_finish_record(struct tcb_uploader *up, struct tcb_upload_account *acct,
+                              struct tcb_batch_record *rec, enum tcb_upload_result result, int code,
+                              const char *text, int http_status)
+{
     if (up->policy.keyed_ordering) {
         tcb_batch_keys_release(up->keys, rec->key);
     }
@@ -67,15 +71,15 @@ static void finish_record(struct tcb_uploader *up, struct tcb_upload_account *ac
         const char *labels[] = {label, code_text};
         tcb_counter_add(up->m.records_rejected, labels, 1);
     }
-    if (result != TCB_UPLOAD_ABANDONED) {
-        up->delivered++;
+    /* A detached record was already reported ABANDONED; its tag is not ours now. */
+    if (!rec->detached) {
+        up->delivered += result != TCB_UPLOAD_ABANDONED ? 1 : 0;
+        tcb_upload_report(up, acct, rec, result, code, text, http_status);
     }
-    up->on_outcome(up->ctx, &rec->tag, &outcome);
     tcb_batch_record_free(rec);
 }
 
-/* Unlinks and frees a batch whose records were all reported or moved. */
-static void drop_batch(struct tcb_upload_account *acct, struct tcb_batch *batch)
+void tcb_upload_drop_batch(struct tcb_upload_account *acct, struct tcb_batch *batch)
 {
     tcb_upload_account_unlink(acct, batch);
     tcb_batch_destroy(batch);
@@ -108,7 +112,7 @@ static int start_batch(struct tcb_uploader *up, struct tcb_upload_account *acct,
     };
     if (tcb_upload_xfer_prepare(xfer, &req) != 0 ||
         curl_multi_add_handle(up->multi, xfer->easy) != CURLM_OK) {
-        give_back_xfer(up, xfer);
+        tcb_upload_give_back_xfer(up, xfer);
         return -1;
     }
     xfer->batch = batch;
@@ -221,9 +225,11 @@ static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
             tcb_batch_add(retry, rec);
         } else if (fate[i] == TCB_FATE_REJECTED) {
             const struct tcb_ct_unprocessed *u = &info->resp.unprocessed[entry[i]];
-            finish_record(up, acct, rec, TCB_UPLOAD_REJECTED, u->code, u->text, info->http_status);
+            tcb_upload_finish_record(up, acct, rec, TCB_UPLOAD_REJECTED, u->code, u->text,
+                                     info->http_status);
         } else {
-            finish_record(up, acct, rec, TCB_UPLOAD_ACCEPTED, 0, NULL, info->http_status);
+            tcb_upload_finish_record(up, acct, rec, TCB_UPLOAD_ACCEPTED, 0, NULL,
+                                     info->http_status);
         }
     }
     free(fate);
@@ -238,7 +244,7 @@ static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
     } else {
         tcb_batch_destroy(retry);
     }
-    drop_batch(acct, batch);
+    tcb_upload_drop_batch(acct, batch);
 }
 
 static void handle_retry(struct tcb_uploader *up, struct tcb_upload_account *acct,
@@ -287,10 +293,10 @@ static void handle_permanent(struct tcb_uploader *up, struct tcb_upload_account 
              tcb_upload_account_label(acct), info->http_status, info->code);
     if (batch->count == 1) {
         struct tcb_batch_record *rec = tcb_batch_take(batch, 0);
-        finish_record(up, acct, rec, TCB_UPLOAD_REJECTED, info->code, info->text,
-                      info->http_status);
+        tcb_upload_finish_record(up, acct, rec, TCB_UPLOAD_REJECTED, info->code, info->text,
+                                 info->http_status);
     }
-    drop_batch(acct, batch);
+    tcb_upload_drop_batch(acct, batch);
 }
 
 /* Everything that follows one finished request: the single place that decides. */
@@ -318,7 +324,7 @@ static void handle_done(struct tcb_uploader *up, struct tcb_upload_xfer *xfer, C
     }
     char retry_after[sizeof(xfer->retry_after)];
     memcpy(retry_after, xfer->retry_after, sizeof(retry_after));
-    give_back_xfer(up, xfer);
+    tcb_upload_give_back_xfer(up, xfer);
 
     const char *result_labels[] = {
         label, info.verdict == TCB_VERDICT_OK ? "ok" : tcb_upload_reason_name(info.reason)};
@@ -406,67 +412,4 @@ int tcb_uploader_run(struct tcb_uploader *up, int timeout_ms)
         return -1;
     }
     return up->delivered;
-}
-
-static size_t abandon_all(struct tcb_uploader *up)
-{
-    size_t abandoned = 0;
-    for (size_t i = 0; i < up->acct_count; i++) {
-        struct tcb_upload_account *acct = &up->accts[i];
-        while (acct->first) {
-            struct tcb_batch *batch = acct->first;
-            struct tcb_upload_xfer *xfer = batch->xfer;
-            if (xfer) {
-                curl_multi_remove_handle(up->multi, xfer->easy);
-                give_back_xfer(up, xfer);
-                batch->xfer = NULL;
-                batch->sending = 0;
-                up->in_flight_requests--;
-                up->in_flight_records -= batch->count;
-            }
-            for (size_t r = 0; r < batch->count; r++) {
-                finish_record(up, acct, batch->records[r], TCB_UPLOAD_ABANDONED, 0, NULL, 0);
-                batch->records[r] = NULL;
-                abandoned++;
-            }
-            batch->count = 0;
-            drop_batch(acct, batch);
-        }
-        while (acct->pending_head) {
-            struct tcb_batch_record *rec = acct->pending_head;
-            acct->pending_head = rec->next;
-            acct->pending_count--;
-            acct->pending_bytes -= rec->len;
-            finish_record(up, acct, rec, TCB_UPLOAD_ABANDONED, 0, NULL, 0);
-            abandoned++;
-        }
-        acct->pending_tail = NULL;
-        acct->sending = 0;
-        const char *labels[] = {tcb_upload_account_label(acct)};
-        tcb_gauge_set(up->m.in_flight, labels, 0);
-    }
-    return abandoned;
-}
-
-size_t tcb_uploader_flush(struct tcb_uploader *up, int deadline_ms)
-{
-    int64_t end = tcb_upload_now_ms() + (deadline_ms > 0 ? deadline_ms : 0);
-    up->flushing = 1;
-    for (;;) {
-        int64_t now_ms = tcb_upload_now_ms();
-        if (up->pending_records == 0 || now_ms >= end) {
-            break;
-        }
-        int64_t step = end - now_ms < FLUSH_STEP_MS ? end - now_ms : FLUSH_STEP_MS;
-        if (tcb_uploader_run(up, (int)step) < 0) {
-            break;
-        }
-    }
-    up->flushing = 0;
-    size_t abandoned = abandon_all(up);
-    if (abandoned > 0) {
-        TCB_WARN("upload.abandoned", "flush deadline: %zu records left unfinished (not final)",
-                 abandoned);
-    }
-    return abandoned;
 }

@@ -1,6 +1,7 @@
 /* The uploader's internal state, shared by upload_client.c (the public entry
- * points: create, submit, queries) and upload_loop.c (the curl multi loop, the
- * one place that decides retries, and final outcomes). Not for other modules. */
+ * points: create, submit, queries), upload_loop.c (the curl multi loop, the one
+ * place that decides retries, and final outcomes) and upload_flush.c (deadlines
+ * and abandoning). Not for other modules. */
 #ifndef TCB_CONSUMER_UPLOAD_STATE_H
 #define TCB_CONSUMER_UPLOAD_STATE_H
 
@@ -51,5 +52,19 @@ const char *tcb_upload_account_label(const struct tcb_upload_account *acct);
  * gauge in step. */
 void tcb_upload_set_halted(struct tcb_uploader *up, struct tcb_upload_account *acct, int halted,
                            int64_t now_ms);
+
+/* Calls the outcome callback for rec (borrowed) without changing any state. */
+void tcb_upload_report(struct tcb_uploader *up, const struct tcb_upload_account *acct,
+                       const struct tcb_batch_record *rec, enum tcb_upload_result result, int code,
+                       const char *text, int http_status);
+/* rec (taken) is done: releases its key, uncounts it, reports the outcome (unless
+ * it was detached and already reported ABANDONED) and frees it. */
+void tcb_upload_finish_record(struct tcb_uploader *up, struct tcb_upload_account *acct,
+                              struct tcb_batch_record *rec, enum tcb_upload_result result, int code,
+                              const char *text, int http_status);
+/* Unlinks and frees a batch whose records were all finished or moved. */
+void tcb_upload_drop_batch(struct tcb_upload_account *acct, struct tcb_batch *batch);
+/* Returns an idle transfer to the pool (removed from the multi handle first). */
+void tcb_upload_give_back_xfer(struct tcb_uploader *up, struct tcb_upload_xfer *xfer);
 
 #endif

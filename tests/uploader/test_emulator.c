@@ -361,6 +361,46 @@ static void test_backpressure_and_flush(void **state)
     assert_int_equal(tcb_uploader_flush(f->up, 0), 1);
 }
 
+static void test_flush_partitions_for_revoke(void **state)
+{
+    (void)state;
+    /* Slow answers keep requests on the wire while partition 1 is revoked. */
+    const char *const args[] = {"--latency-ms", "300", NULL};
+    struct fixture *f =
+        start(args, "  batch:\n    max_records: 10\n    linger_ms: 0\n", FAST_RETRIES, 200, 0);
+    char buf[512];
+    for (size_t i = 0; i < f->n; i++) {
+        size_t len = up_event(buf, sizeof(buf), (long)i, (int)i);
+        struct tcb_upload_tag tag = {.partition = (int32_t)(i % 2), .offset = (int64_t)i};
+        assert_int_equal(
+            tcb_uploader_submit(f->up, &f->cfg->clevertap.accounts[0], buf, len, 0, &tag), 0);
+    }
+    assert_true(tcb_uploader_run(f->up, 50) >= 0);
+    struct tcb_uploader_stats stats;
+    tcb_uploader_stats(f->up, &stats);
+    assert_true(stats.in_flight_requests > 0);
+
+    const int32_t revoked[] = {1};
+    assert_int_equal(tcb_uploader_flush_partitions(f->up, 0, revoked, 1), 100);
+    /* Partition 0 goes on; partition 1 heard ABANDONED once and nothing after. */
+    assert_int_equal(up_run_until(f->up, &f->out, 100, RUN_DEADLINE_MS), 100);
+    for (int i = 0; i < 100 && stats.pending_records > 0; i++) {
+        assert_true(tcb_uploader_run(f->up, 50) >= 0);
+        tcb_uploader_stats(f->up, &stats);
+    }
+    assert_int_equal(stats.pending_records, 0);
+    for (size_t i = 0; i < f->n; i++) {
+        if (i % 2 == 0) {
+            assert_int_equal(f->out.count[i], 1);
+            assert_int_equal(f->out.result[i], TCB_UPLOAD_ACCEPTED);
+            assert_int_equal(f->out.abandoned[i], 0);
+        } else {
+            assert_int_equal(f->out.count[i], 0);
+            assert_int_equal(f->out.abandoned[i], 1);
+        }
+    }
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -377,6 +417,7 @@ int main(void)
         cmocka_unit_test_teardown(test_401_halts_without_loss, teardown),
         cmocka_unit_test_teardown(test_400_split_isolates_bad_record, teardown),
         cmocka_unit_test_teardown(test_backpressure_and_flush, teardown),
+        cmocka_unit_test_teardown(test_flush_partitions_for_revoke, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
