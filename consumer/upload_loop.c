@@ -187,6 +187,18 @@ static void dispatch(struct tcb_uploader *up, int64_t now_ms)
     }
 }
 
+/* Splits batch into halves, both in its place in the list, both due at
+ * not_before_ms. Only for batches of two or more records. */
+static void split_in_place(struct tcb_uploader *up, struct tcb_upload_account *acct,
+                           struct tcb_batch *batch, int64_t not_before_ms)
+{
+    struct tcb_batch *rest = tcb_batch_split_off(batch, batch->count / 2, up->next_seq++);
+    rest->attempts = batch->attempts;
+    rest->not_before_ms = not_before_ms;
+    batch->not_before_ms = not_before_ms;
+    tcb_upload_account_insert_after(acct, batch, rest);
+}
+
 /* 2xx understood: per-record fates; 555s go back as a retry batch in place. */
 static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
                       struct tcb_batch *batch, const struct tcb_upload_verdict_info *info,
@@ -206,10 +218,7 @@ static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
          * unambiguous (a one-record batch always is). */
         free(fate);
         free(entry);
-        struct tcb_batch *rest = tcb_batch_split_off(batch, n / 2, up->next_seq++);
-        rest->attempts = batch->attempts;
-        tcb_upload_account_insert_after(acct, batch, rest);
-        batch->not_before_ms = 0;
+        split_in_place(up, acct, batch, 0);
         TCB_WARN("upload.unmapped_entry",
                  "account %s: an unprocessed entry names no record; resending in halves",
                  tcb_upload_account_label(acct));
@@ -269,6 +278,10 @@ static void handle_retry(struct tcb_uploader *up, struct tcb_upload_account *acc
         }
         long after = tcb_retry_after_parse(retry_after[0] ? retry_after : NULL, time(NULL));
         schedule_retry(up, batch, after, now_ms);
+        if (info->reason == TCB_REASON_BAD_RESPONSE && batch->count > 1) {
+            /* An unreadable (or over-long) answer to a smaller request may be readable. */
+            split_in_place(up, acct, batch, batch->not_before_ms);
+        }
         TCB_DEBUG("upload.retry", "account %s: %s (HTTP %d), attempt %d, retry in %lld ms", label,
                   tcb_upload_reason_name(info->reason), info->http_status, batch->attempts,
                   (long long)(batch->not_before_ms - now_ms));
@@ -283,10 +296,7 @@ static void handle_permanent(struct tcb_uploader *up, struct tcb_upload_account 
 {
     tcb_upload_set_halted(up, acct, 0, now_ms); /* the credentials passed */
     if (batch->count > 1) {
-        struct tcb_batch *rest = tcb_batch_split_off(batch, batch->count / 2, up->next_seq++);
-        rest->attempts = batch->attempts;
-        tcb_upload_account_insert_after(acct, batch, rest);
-        batch->not_before_ms = 0;
+        split_in_place(up, acct, batch, 0);
         return;
     }
     TCB_INFO("upload.rejected", "account %s: HTTP %d refused a single record (code %d)",

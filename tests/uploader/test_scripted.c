@@ -1,0 +1,166 @@
+/* The uploader against a scripted HTTP peer for answers the emulator does not
+ * give: the request's headers, Retry-After honoured, 403 halting and probing at
+ * auth_retry_ms, an unreadable 200 answer resent in halves, and 404 split down
+ * to single-record rejections. Time is only checked as a lower bound the
+ * uploader promises (it waited at least that long). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "tests/uploader/script_server.h"
+#include "tests/uploader/up_harness.h"
+
+#include "common/log.h"
+#include "config/config.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+
+struct scripted {
+    struct script_server *server;
+    struct tcb_config *cfg;
+    struct tcb_uploader *up;
+    struct up_outcomes out;
+    struct script_request req[SCRIPT_MAX_REQUESTS];
+    size_t req_count;
+};
+
+static struct scripted the_case; /* static so the teardown can free a failed test's pieces */
+
+static struct scripted *begin(const struct script_reply *replies, size_t count, size_t records,
+                              size_t batch)
+{
+    struct scripted *c = &the_case;
+    memset(c, 0, sizeof(*c));
+    c->server = script_server_start(replies, count, UP_ACCOUNT_ID, UP_PASSCODE);
+    assert_non_null(c->server);
+    char sink[128];
+    snprintf(sink, sizeof(sink), "  batch:\n    max_records: %zu\n    linger_ms: 0\n", batch);
+    c->cfg = up_config(script_server_port(c->server), 5, sink,
+                       "  retry_initial_ms: 1\n  retry_max_ms: 20\n  auth_retry_ms: 1000\n");
+    up_outcomes_init(&c->out, records);
+    struct tcb_uploader_options opts = {
+        .cfg = c->cfg, .on_outcome = up_outcomes_cb, .ctx = &c->out, .seed = 1};
+    char err[256] = "";
+    c->up = tcb_uploader_create(&opts, err, sizeof(err));
+    assert_non_null(c->up);
+    char buf[256];
+    for (size_t i = 0; i < records; i++) {
+        size_t len = up_event(buf, sizeof(buf), (long)i, (int)i);
+        struct tcb_upload_tag tag = {.offset = (int64_t)i};
+        assert_int_equal(
+            tcb_uploader_submit(c->up, &c->cfg->clevertap.accounts[0], buf, len, 0, &tag), 0);
+    }
+    return c;
+}
+
+static void finish(struct scripted *c, size_t records)
+{
+    assert_int_equal(up_run_until(c->up, &c->out, records, 20000), records);
+    c->req_count = script_server_requests(c->server, c->req, SCRIPT_MAX_REQUESTS);
+    for (size_t i = 0; i < c->req_count; i++) {
+        assert_true(c->req[i].headers_ok);
+    }
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    struct scripted *c = &the_case;
+    tcb_uploader_destroy(c->up);
+    script_server_stop(c->server);
+    tcb_config_destroy(c->cfg);
+    up_outcomes_free(&c->out);
+    memset(c, 0, sizeof(*c));
+    return 0;
+}
+
+static void test_retry_after_honoured(void **state)
+{
+    (void)state;
+    static const struct script_reply replies[] = {
+        {.status = 429, .retry_after = "1", .body = "Too many concurrent requests"},
+    };
+    struct scripted *c = begin(replies, 1, 3, 10);
+    finish(c, 3);
+    assert_int_equal(c->req_count, 2);
+    assert_int_equal(c->req[0].records, 3);
+    assert_true(c->req[1].at_ms - c->req[0].at_ms >= 1000); /* not before Retry-After */
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(c->out.result[i], TCB_UPLOAD_ACCEPTED);
+        assert_int_equal(c->out.attempts[i], 2);
+    }
+}
+
+static void test_unreadable_200_resent_in_halves(void **state)
+{
+    (void)state;
+    static const struct script_reply replies[] = {
+        {.status = 200, .body = "<html><body>OK</body></html>"},
+    };
+    struct scripted *c = begin(replies, 1, 4, 4);
+    finish(c, 4);
+    assert_int_equal(c->req_count, 3);
+    assert_int_equal(c->req[0].records, 4);
+    assert_int_equal(c->req[1].records, 2);
+    assert_int_equal(c->req[2].records, 2);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(c->out.result[i], TCB_UPLOAD_ACCEPTED);
+    }
+}
+
+static void test_403_halts_then_probes(void **state)
+{
+    (void)state;
+    static const struct script_reply replies[] = {
+        {.status = 403, .body = "{\"status\":\"fail\",\"error\":\"Forbidden\",\"code\":403}"},
+    };
+    struct scripted *c = begin(replies, 1, 2, 10);
+    up_run_until(c->up, &c->out, 2, 300);
+    char why[128];
+    assert_int_equal(c->out.finals, 0);
+    assert_int_equal(tcb_uploader_ready(c->up, why, sizeof(why)), 0);
+    finish(c, 2);
+    assert_int_equal(tcb_uploader_ready(c->up, why, sizeof(why)), 1);
+    assert_int_equal(c->req_count, 2);
+    assert_true(c->req[1].at_ms - c->req[0].at_ms >= 1000); /* auth_retry_ms */
+    assert_int_equal(c->out.result[0], TCB_UPLOAD_ACCEPTED);
+    assert_int_equal(c->out.result[1], TCB_UPLOAD_ACCEPTED);
+}
+
+static void test_404_rejects_each_record(void **state)
+{
+    (void)state;
+    static const struct script_reply replies[] = {
+        {.status = 404, .body = "Not Found"},
+        {.status = 404, .body = "Not Found"},
+        {.status = 404, .body = "Not Found"},
+    };
+    struct scripted *c = begin(replies, 3, 2, 10);
+    finish(c, 2);
+    assert_int_equal(c->req_count, 3);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(c->out.result[i], TCB_UPLOAD_REJECTED);
+        assert_int_equal(c->out.http_status[i], 404);
+        assert_int_equal(c->out.attempts[i], 2);
+    }
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    tcb_log_setup("test-uploader", TCB_LOG_ERROR, TCB_LOG_FORMAT_LOGFMT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_retry_after_honoured, teardown),
+        cmocka_unit_test_teardown(test_unreadable_200_resent_in_halves, teardown),
+        cmocka_unit_test_teardown(test_403_halts_then_probes, teardown),
+        cmocka_unit_test_teardown(test_404_rejects_each_record, teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
