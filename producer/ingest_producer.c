@@ -188,7 +188,7 @@ struct tcb_ingest_producer *tcb_ingest_producer_create(const struct tcb_config *
     producer->cfg = cfg;
     producer->metrics = metrics;
     producer->on_delivery = on_delivery;
-    rd_kafka_conf_t *conf = tcb_kafka_conf_new(cfg, "talon-ingest", err, err_len);
+    rd_kafka_conf_t *conf = tcb_kafka_conf_new(cfg, NULL, err, err_len); /* kafka.client_id */
     if (conf == NULL || configure(conf, cfg, err, err_len) != 0) {
         if (conf)
             rd_kafka_conf_destroy(conf);
