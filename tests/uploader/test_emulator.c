@@ -257,6 +257,11 @@ static void test_401_halts_without_loss(void **state)
     (void)state;
     struct fixture *f = &the_fixture;
     memset(f, 0, sizeof(*f));
+    /* Everything the uploader logs, at debug, goes to a file we search for the secret. */
+    FILE *log = tmpfile();
+    assert_non_null(log);
+    tcb_log_setup("test-uploader", TCB_LOG_DEBUG, TCB_LOG_FORMAT_JSON);
+    tcb_log_set_stream(log);
     /* The emulator knows the account under another passcode: every upload is 401. */
     assert_int_equal(up_emu_start(&f->emu, 0, "rotated-passcode", NULL), 0);
     int port = f->emu.port;
@@ -290,6 +295,19 @@ static void test_401_halts_without_loss(void **state)
     assert_int_equal(up_emu_start(&f->emu, port, NULL, NULL), 0);
     expect_all_accepted_once(f);
     assert_int_equal(tcb_uploader_ready(f->up, why, sizeof(why)), 1);
+
+    tcb_log_set_stream(NULL);
+    tcb_log_setup("test-uploader", TCB_LOG_ERROR, TCB_LOG_FORMAT_LOGFMT);
+    char line[4096];
+    int halted_logged = 0;
+    rewind(log);
+    while (fgets(line, sizeof(line), log)) {
+        assert_null(strstr(line, UP_PASSCODE));
+        assert_null(strstr(line, "user-")); /* no identities either */
+        halted_logged |= strstr(line, "upload.halted") != NULL;
+    }
+    fclose(log);
+    assert_true(halted_logged);
 }
 
 static void test_400_split_isolates_bad_record(void **state)
