@@ -2,7 +2,19 @@
  * uploads them over libcurl's multi interface and reports exactly one final
  * outcome per record (accepted or rejected) through a callback. It owns every
  * retry; it never commits offsets, writes dead letters or touches Kafka.
- * Single-threaded: every call but tcb_uploader_ready comes from one thread. */
+ * Single-threaded: every call but tcb_uploader_ready comes from one thread.
+ *
+ * Behaviour (design.md "clevertap-sink"): batches per account bounded by
+ * sink.batch.{max_records,max_bytes,linger_ms}; at most the account's in-flight
+ * cap of requests (max_in_flight, halved on 429, +1 per cap successes). Each
+ * finished request is OK (2xx: per-record fates; 555 resent), RETRY (429, 408,
+ * 5xx, timeout, transport, unreadable 2xx: whole batch again after full-jitter
+ * back-off, Retry-After honoured; 401/403 halt the account, which then sends one
+ * probe per clevertap.auth_retry_ms) or PERMANENT (other 4xx: halves until one
+ * record is left, which is rejected). Transient failures never reject: records
+ * wait, and submit says "full". With sink.keyed_ordering a key has at most one
+ * record outstanding; its later records wait in the queue, so a key's records
+ * reach CleverTap in submission order even across retries and 555 answers. */
 #ifndef TCB_CONSUMER_UPLOAD_CLIENT_H
 #define TCB_CONSUMER_UPLOAD_CLIENT_H
 
