@@ -94,7 +94,8 @@ static int teardown(void **state)
 {
     harness_ingest_stop(&ingest, SIGTERM);
     harness_broker_stop(&broker);
-    harness_tmpdir_remove();
+    if (getenv("TCB_KEEP_TEST_FILES") == NULL) /* set it to read the daemon logs */
+        harness_tmpdir_remove();
     return 0;
 }
 
@@ -382,9 +383,41 @@ static void test_kafka_outage(void **state)
     assert_int_equal(status, 200);
 }
 
-static void test_sigterm_exits_cleanly(void **state)
+struct pending_post {
+    pthread_t thread;
+    int status;
+};
+
+static void *post_during_outage(void *arg)
 {
+    struct pending_post *pending = arg;
+    const char *headers[] = {upload_auth[0], upload_auth[1], "X-UUID: stopping-1", NULL};
+    char response[256];
+    pending->status =
+        post("/1/upload", headers, "{\"d\":[{\"identity\":\"s\"}]}", response, sizeof(response));
+    return NULL;
+}
+
+/* SIGTERM while a request waits for an unreachable Kafka: the client gets
+ * its 503 (no 2xx for an unacknowledged record, no hang) and the daemon
+ * exits 0. */
+static void test_sigterm_answers_waiting_requests(void **state)
+{
+    assert_true(harness_broker_command(&broker, "down 1"));
+    struct pending_post pending = {.status = 0};
+    pthread_create(&pending.thread, NULL, post_during_outage, &pending);
+    char body[4096];
+    for (int i = 0; i < 400; i++) { /* until the request waits for Kafka */
+        harness_http(ingest.ops_port, "GET", "/metrics", NULL, NULL, 0, body, sizeof(body));
+        if (strstr(body, "tcb_ingest_queue_depth 1") != NULL)
+            break;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     assert_int_equal(harness_ingest_stop(&ingest, SIGTERM), 0);
+    pthread_join(pending.thread, NULL);
+    assert_int_equal(pending.status, 503);
+    assert_true(harness_broker_command(&broker, "up 1"));
     assert_int_equal(start_ingest(), 0);
     wait_ready(1);
 }
@@ -500,7 +533,7 @@ int main(void)
         cmocka_unit_test(test_slow_client_is_cut_off),
         cmocka_unit_test(test_operations_endpoints),
         cmocka_unit_test(test_kafka_outage),
-        cmocka_unit_test(test_sigterm_exits_cleanly),
+        cmocka_unit_test(test_sigterm_answers_waiting_requests),
         cmocka_unit_test(test_sigkill_loses_no_acknowledged_record),
         cmocka_unit_test(test_no_secret_anywhere),
     };
