@@ -239,12 +239,27 @@ int tcb_ingest_producer_send(struct tcb_ingest_producer *producer,
     rd_kafka_header_add(headers, "request-id", -1, message->request_id, -1);
     rd_kafka_header_add(headers, "record-index", -1, index, -1);
     rd_kafka_header_add(headers, "received-at", -1, received, -1);
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer->rk, RD_KAFKA_V_RKT(producer->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_VALUE((void *)message->value, message->value_len),
-        RD_KAFKA_V_KEY(message->key, message->key ? message->key_len : 0),
-        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    /* produceva rather than producev: its macros are GNU statement
+     * expressions, which clang rejects under -Wpedantic -Werror. */
+    rd_kafka_vu_t vus[6];
+    vus[0].vtype = RD_KAFKA_VTYPE_RKT;
+    vus[0].u.rkt = producer->rkt;
+    vus[1].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    vus[1].u.i = RD_KAFKA_MSG_F_COPY;
+    vus[2].vtype = RD_KAFKA_VTYPE_VALUE;
+    vus[2].u.mem.ptr = (void *)message->value;
+    vus[2].u.mem.size = message->value_len;
+    vus[3].vtype = RD_KAFKA_VTYPE_KEY;
+    vus[3].u.mem.ptr = (void *)message->key;
+    vus[3].u.mem.size = message->key ? message->key_len : 0;
+    vus[4].vtype = RD_KAFKA_VTYPE_HEADERS;
+    vus[4].u.headers = headers;
+    vus[5].vtype = RD_KAFKA_VTYPE_OPAQUE;
+    vus[5].u.ptr = opaque;
+    rd_kafka_error_t *error = rd_kafka_produceva(producer->rk, vus, 6);
+    if (error != NULL) {
+        rd_kafka_resp_err_t err = rd_kafka_error_code(error);
+        rd_kafka_error_destroy(error);
         rd_kafka_headers_destroy(headers);
         count_failure(producer, err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? "queue_full" : "enqueue");
         return -1;

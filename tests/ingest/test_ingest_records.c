@@ -101,6 +101,11 @@ static void test_rejections(void **state)
                          TCB_INGEST_PARSE_NOT_JSON);
         tcb_ingest_upload_free(&upload);
     }
+    /* jansson skips raw NUL bytes; such a body is no JSON text. */
+    const char nul[] = "{\"d\":[1\0,2]}";
+    assert_int_equal(tcb_ingest_upload_parse(nul, sizeof(nul) - 1, &upload),
+                     TCB_INGEST_PARSE_NOT_JSON);
+    tcb_ingest_upload_free(&upload);
     const char *not_upload[] = {"{\"e\":[]}", "{\"d\":{}}", "[1,2]", "{\"d\":\"x\"}"};
     for (size_t i = 0; i < sizeof(not_upload) / sizeof(not_upload[0]); i++) {
         assert_int_equal(tcb_ingest_upload_parse(not_upload[i], strlen(not_upload[i]), &upload),
