@@ -27,8 +27,9 @@ struct tcb_upload_account {
     char *url;                         /* base URL + "/1/upload", owned */
     struct curl_slist *headers;        /* owned; holds the passcode: never logged */
     struct tcb_batch_record *pending_head, *pending_tail;
-    size_t pending_count;
+    size_t pending_count; /* records in the pending queue */
     size_t pending_bytes;
+    size_t held_records;            /* submitted, not final: queued, batched or on the wire */
     struct tcb_batch *first, *last; /* formed batches, oldest first */
     int sending;                    /* requests on the wire */
     struct tcb_aimd aimd;

@@ -193,10 +193,15 @@ int tcb_uploader_submit(struct tcb_uploader *up, const struct tcb_account *accou
         (up->pending_records > 0 && up->pending_bytes + len > up->max_pending_bytes)) {
         return TCB_UPLOAD_FULL;
     }
+    /* One halted or slow account never takes the whole budget from the others. */
+    if (up->acct_count > 1 && acct->held_records >= up->max_pending_records / 4 * 3) {
+        return TCB_UPLOAD_FULL;
+    }
     int64_t now = tcb_upload_now_ms();
     tcb_upload_account_enqueue(acct, tcb_batch_record_new(json, len, key, tag, now));
     up->pending_records++;
     up->pending_bytes += len;
+    acct->held_records++;
     return 0;
 }
 

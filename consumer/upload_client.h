@@ -62,7 +62,8 @@ struct tcb_uploader_options {
     struct tcb_metrics *metrics;  /* optional (NULL): borrowed for the uploader's life */
     tcb_upload_outcome_fn on_outcome;
     void *ctx;                  /* passed to on_outcome */
-    size_t max_pending_records; /* submit says "full" beyond; 0 = sink.max_pending_records */
+    size_t max_pending_records; /* submit says "full" beyond; 0 = sink.max_pending_records;
+                                   with several accounts, one account holds at most 3/4 */
     size_t max_pending_bytes;   /* likewise for record bytes; 0 = 64 MiB */
     uint64_t seed;              /* back-off jitter seed; 0 = derived from the clock */
 };

@@ -60,6 +60,7 @@ void tcb_upload_finish_record(struct tcb_uploader *up, struct tcb_upload_account
     }
     acct->form_stalled = 0;
     up->pending_records--;
+    acct->held_records--;
     up->pending_bytes -= rec->len;
     const char *label = tcb_upload_account_label(acct);
     if (result == TCB_UPLOAD_ACCEPTED) {

@@ -381,6 +381,55 @@ static void test_backpressure_and_flush(void **state)
     assert_int_equal(tcb_uploader_flush(f->up, 0), 1);
 }
 
+static void test_halted_account_leaves_room_for_others(void **state)
+{
+    (void)state;
+    struct fixture *f = &the_fixture;
+    memset(f, 0, sizeof(*f));
+    assert_int_equal(up_emu_start(&f->emu, 0, NULL, NULL), 0);
+    /* A second account the emulator does not know: it halts on 401. */
+    char accounts[512];
+    snprintf(accounts, sizeof(accounts),
+             "    - name: \"other\"\n      account_id: \"OTHER-ACC-1\"\n"
+             "      passcode: \"other-passcode\"\n      region: \"eu1\"\n"
+             "      endpoint: \"http://127.0.0.1:%d\"\n%s",
+             f->emu.port, FAST_RETRIES);
+    f->cfg = up_config(f->emu.port, 5, SMALL_BATCHES, accounts);
+    f->n = 1000;
+    up_outcomes_init(&f->out, f->n);
+    struct tcb_uploader_options opts = {
+        .cfg = f->cfg, .on_outcome = up_outcomes_cb, .ctx = &f->out, .max_pending_records = 1000};
+    char err[256];
+    f->up = tcb_uploader_create(&opts, err, sizeof(err));
+    assert_non_null(f->up);
+    const struct tcb_account *shop = &f->cfg->clevertap.accounts[0];
+    const struct tcb_account *other = &f->cfg->clevertap.accounts[1];
+    char buf[512];
+    size_t i = 0;
+    for (;; i++) {
+        size_t len = up_event(buf, sizeof(buf), (long)i, (int)i);
+        struct tcb_upload_tag tag = {.offset = (int64_t)i};
+        if (tcb_uploader_submit(f->up, other, buf, len, 0, &tag) != 0) {
+            break;
+        }
+    }
+    assert_int_equal(i, 750); /* three quarters of the budget */
+    size_t shop_from = i;
+    for (; i < f->n; i++) {
+        size_t len = up_event(buf, sizeof(buf), (long)i, (int)i);
+        struct tcb_upload_tag tag = {.offset = (int64_t)i};
+        assert_int_equal(tcb_uploader_submit(f->up, shop, buf, len, 0, &tag), 0);
+    }
+    assert_int_equal(up_run_until(f->up, &f->out, f->n - shop_from, RUN_DEADLINE_MS),
+                     f->n - shop_from);
+    for (i = 0; i < f->n; i++) {
+        assert_int_equal(f->out.count[i], i < shop_from ? 0 : 1);
+    }
+    assert_int_equal(tcb_uploader_ready(f->up, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "other"));
+    assert_int_equal(tcb_uploader_flush(f->up, 0), shop_from);
+}
+
 static void test_flush_partitions_for_revoke(void **state)
 {
     (void)state;
@@ -437,6 +486,7 @@ int main(void)
         cmocka_unit_test_teardown(test_401_halts_without_loss, teardown),
         cmocka_unit_test_teardown(test_400_split_isolates_bad_record, teardown),
         cmocka_unit_test_teardown(test_backpressure_and_flush, teardown),
+        cmocka_unit_test_teardown(test_halted_account_leaves_room_for_others, teardown),
         cmocka_unit_test_teardown(test_flush_partitions_for_revoke, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

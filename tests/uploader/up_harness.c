@@ -74,6 +74,10 @@ int up_emu_start(struct up_emu *emu, int port, const char *passcode, const char 
     char binary[512];
     const char *bin_dir = getenv("TCB_BIN_DIR");
     snprintf(binary, sizeof(binary), "%s/clevertap-emulator", bin_dir ? bin_dir : "build/bin");
+    if (access(binary, X_OK) != 0) {
+        fprintf(stderr, "%s is missing: run through ctest, or set TCB_BIN_DIR\n", binary);
+        return -1;
+    }
     snprintf(port_path, sizeof(port_path), "%s/port", emu->dir);
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
     snprintf(account, sizeof(account), "%s:%s", UP_ACCOUNT_ID, passcode ? passcode : UP_PASSCODE);
