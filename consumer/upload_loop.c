@@ -319,6 +319,9 @@ static void handle_done(struct tcb_uploader *up, struct tcb_upload_xfer *xfer, C
     const char *label = tcb_upload_account_label(acct);
     batch->sending = 0;
     batch->xfer = NULL;
+    free(batch->body); /* rebuilt if the batch goes again; memory stays ~ pending bytes */
+    batch->body = NULL;
+    batch->body_len = 0;
     acct->sending--;
     up->in_flight_requests--;
     up->in_flight_records -= batch->count;
