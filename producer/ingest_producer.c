@@ -161,6 +161,7 @@ static int configure(rd_kafka_conf_t *conf, const struct tcb_config *cfg, char *
         {"message.timeout.ms", timeout},
         {"partitioner", "murmur2_random"}, /* the Java client's key -> partition mapping */
         {"reconnect.backoff.max.ms", "1000"},
+        {"socket.nagle.disable", "true"}, /* request/response latency, as the Java client */
     };
     const struct tcb_kv forced[] = {{"enable.idempotence", "true"}, {"acks", "all"}};
     for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {

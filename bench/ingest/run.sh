@@ -8,7 +8,8 @@
 #
 # Usage: bench/ingest/run.sh [BUILD_DIR]   (default: build-bench, Release, no sanitizers)
 # Env:   DURATION (10s), CONNECTIONS ("32 256"), WRK_THREADS (2), BASE_PORT (18480),
-#        LINGER_MS (unset: talon-ingest's default) to try another producer linger.ms
+#        KAFKA_PROPERTIES to try producer settings, e.g. 'linger.ms: "0", socket.nagle.disable: "true"'
+
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -53,7 +54,7 @@ cat >"$TMP/ingest.yaml" <<YAML
 kafka:
   brokers: "$BOOTSTRAP"
   topic: "talon.webhooks"
-  properties: {${LINGER_MS:+linger.ms: \"$LINGER_MS\"}}
+  properties: {${KAFKA_PROPERTIES:-}}
 clevertap:
   accounts:
     - name: "bench"
