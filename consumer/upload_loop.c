@@ -231,8 +231,10 @@ static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
     for (size_t i = 0; i < n; i++) {
         struct tcb_batch_record *rec = batch->records[i];
         batch->records[i] = NULL;
-        if (fate[i] == TCB_FATE_RETRY) {
+        if (fate[i] == TCB_FATE_RETRY && !rec->detached) {
             tcb_batch_add(retry, rec);
+        } else if (fate[i] == TCB_FATE_RETRY) {
+            tcb_upload_finish_record(up, acct, rec, TCB_UPLOAD_ABANDONED, 0, NULL, 0);
         } else if (fate[i] == TCB_FATE_REJECTED) {
             const struct tcb_ct_unprocessed *u = &info->resp.unprocessed[entry[i]];
             tcb_upload_finish_record(up, acct, rec, TCB_UPLOAD_REJECTED, u->code, u->text,
@@ -310,6 +312,23 @@ static void handle_permanent(struct tcb_uploader *up, struct tcb_upload_account 
     tcb_upload_drop_batch(acct, batch);
 }
 
+/* Before a batch goes again: records abandoned by a partition flush while on the
+ * wire are dropped (their partition's new owner sends them). Returns the count left. */
+static size_t shed_detached(struct tcb_uploader *up, struct tcb_upload_account *acct,
+                            struct tcb_batch *batch)
+{
+    size_t r = 0;
+    while (r < batch->count) {
+        if (batch->records[r]->detached) {
+            tcb_upload_finish_record(up, acct, tcb_batch_take(batch, r), TCB_UPLOAD_ABANDONED, 0,
+                                     NULL, 0);
+        } else {
+            r++;
+        }
+    }
+    return batch->count;
+}
+
 /* Everything that follows one finished request: the single place that decides. */
 static void handle_done(struct tcb_uploader *up, struct tcb_upload_xfer *xfer, CURLcode result)
 {
@@ -343,6 +362,11 @@ static void handle_done(struct tcb_uploader *up, struct tcb_upload_xfer *xfer, C
     const char *result_labels[] = {
         label, info.verdict == TCB_VERDICT_OK ? "ok" : tcb_upload_reason_name(info.reason)};
     tcb_counter_add(up->m.uploads, result_labels, 1);
+    if (info.verdict != TCB_VERDICT_OK && shed_detached(up, acct, batch) == 0) {
+        tcb_upload_drop_batch(acct, batch); /* nothing of ours left to resend */
+        tcb_upload_verdict_clear(&info);
+        return;
+    }
     switch (info.verdict) {
     case TCB_VERDICT_OK:
         handle_ok(up, acct, batch, &info, now_ms);

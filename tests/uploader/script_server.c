@@ -71,6 +71,10 @@ static enum MHD_Result answer(struct script_server *server, struct MHD_Connectio
         reply = server->replies[server->next_reply++];
     }
     pthread_mutex_unlock(&server->lock);
+    if (reply.delay_ms > 0) {
+        struct timespec ts = {reply.delay_ms / 1000, (reply.delay_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     char success[128];
     if (!reply.body) {
         snprintf(success, sizeof(success),

@@ -15,6 +15,7 @@ struct script_reply {
     int status;
     const char *retry_after; /* NULL = no header */
     const char *body;        /* NULL = a success body for the request's records */
+    int delay_ms;            /* wait this long before answering */
 };
 
 struct script_request {

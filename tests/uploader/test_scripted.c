@@ -31,6 +31,8 @@ struct scripted {
 
 static struct scripted the_case; /* static so the teardown can free a failed test's pieces */
 
+/* Starts the peer and an uploader, and submits `records` events (tag partition
+ * alternating 0, 1; offset = index) in batches of up to `batch`. */
 static struct scripted *begin(const struct script_reply *replies, size_t count, size_t records,
                               size_t batch)
 {
@@ -51,7 +53,7 @@ static struct scripted *begin(const struct script_reply *replies, size_t count, 
     char buf[256];
     for (size_t i = 0; i < records; i++) {
         size_t len = up_event(buf, sizeof(buf), (long)i, (int)i);
-        struct tcb_upload_tag tag = {.offset = (int64_t)i};
+        struct tcb_upload_tag tag = {.partition = (int32_t)(i % 2), .offset = (int64_t)i};
         assert_int_equal(
             tcb_uploader_submit(c->up, &c->cfg->clevertap.accounts[0], buf, len, 0, &tag), 0);
     }
@@ -150,6 +152,31 @@ static void test_404_rejects_each_record(void **state)
     }
 }
 
+static void test_revoked_records_not_resent(void **state)
+{
+    (void)state;
+    /* The first answer is a slow 500: partition 1 is revoked meanwhile, so the
+     * retry carries only partition 0's records. */
+    static const struct script_reply replies[] = {
+        {.status = 500, .body = "Internal Server Error", .delay_ms = 300},
+    };
+    struct scripted *c = begin(replies, 1, 4, 10); /* partitions 0, 1, 0, 1 */
+    assert_true(tcb_uploader_run(c->up, 50) >= 0);
+    const int32_t revoked[] = {1};
+    assert_int_equal(tcb_uploader_flush_partitions(c->up, 0, revoked, 1), 2);
+    finish(c, 2);
+    assert_int_equal(c->req_count, 2);
+    assert_int_equal(c->req[0].records, 4);
+    assert_int_equal(c->req[1].records, 2);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(c->out.count[i], i % 2 == 0 ? 1 : 0);
+        assert_int_equal(c->out.abandoned[i], i % 2 == 0 ? 0 : 1);
+    }
+    struct tcb_uploader_stats stats;
+    tcb_uploader_stats(c->up, &stats);
+    assert_int_equal(stats.pending_records, 0);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -159,6 +186,7 @@ int main(void)
         cmocka_unit_test_teardown(test_unreadable_200_resent_in_halves, teardown),
         cmocka_unit_test_teardown(test_403_halts_then_probes, teardown),
         cmocka_unit_test_teardown(test_404_rejects_each_record, teardown),
+        cmocka_unit_test_teardown(test_revoked_records_not_resent, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
