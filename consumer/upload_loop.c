@@ -266,10 +266,11 @@ static void handle_retry(struct tcb_uploader *up, struct tcb_upload_account *acc
     const char *label = tcb_upload_account_label(acct);
     if (info->reason == TCB_REASON_AUTH) {
         if (!acct->halted) {
-            TCB_WARN("upload.halted",
-                     "account %s: HTTP %d (credentials or region refused); uploads halted, "
-                     "records kept, probing every %ld ms",
-                     label, info->http_status, up->auth_retry_ms);
+            TCB_WARN(
+                "upload.halted",
+                "account %s: HTTP %d (credentials, region or endpoint refused); uploads halted, "
+                "records kept, probing every %ld ms",
+                label, info->http_status, up->auth_retry_ms);
         }
         tcb_upload_set_halted(up, acct, 1, now_ms);
         batch->not_before_ms = 0; /* it is the next probe */

@@ -94,7 +94,11 @@ void tcb_upload_classify(enum tcb_transport transport, int http_status, const ch
         classify_2xx(body, len, body_truncated, max_entries, out);
     } else {
         error_body(body, len, out);
-        if (http_status == 401 || http_status == 403) {
+        if (http_status == 401 || http_status == 403 || http_status == 404 || http_status == 405) {
+            /* Refused credentials, or an endpoint with no Upload API behind it
+             * (a wrong `endpoint` or proxy path): the account is misconfigured.
+             * Dead-lettering every record one by one would empty the topic
+             * into the DLQ; halting keeps them until the config is fixed. */
             set(out, TCB_VERDICT_RETRY, TCB_REASON_AUTH);
         } else if (http_status == 429) {
             set(out, TCB_VERDICT_RETRY, TCB_REASON_THROTTLED);

@@ -1,8 +1,8 @@
 /* The uploader against a scripted HTTP peer for answers the emulator does not
  * give: the request's headers, Retry-After honoured, 403 halting and probing at
- * auth_retry_ms, an unreadable 200 answer resent in halves, and 404 split down
- * to single-record rejections. Time is only checked as a lower bound the
- * uploader promises (it waited at least that long). */
+ * auth_retry_ms, an unreadable 200 answer resent in halves, and 404 halting the account like 403 (a
+ * wrong endpoint) rather than split down to single-record rejections. Time is only checked as a
+ * lower bound the uploader promises (it waited at least that long). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,21 +134,23 @@ static void test_403_halts_then_probes(void **state)
     assert_int_equal(c->out.result[1], TCB_UPLOAD_ACCEPTED);
 }
 
-static void test_404_rejects_each_record(void **state)
+static void test_404_halts_instead_of_dead_lettering(void **state)
 {
     (void)state;
+    /* A wrong endpoint answers 404 to everything: the records must wait for a
+     * fixed configuration, not be rejected one by one. */
     static const struct script_reply replies[] = {
         {.status = 404, .body = "Not Found"},
-        {.status = 404, .body = "Not Found"},
-        {.status = 404, .body = "Not Found"},
     };
-    struct scripted *c = begin(replies, 3, 2, 10);
+    struct scripted *c = begin(replies, 1, 2, 10);
+    up_run_until(c->up, &c->out, 2, 300);
+    char why[128];
+    assert_int_equal(c->out.finals, 0);
+    assert_int_equal(tcb_uploader_ready(c->up, why, sizeof(why)), 0);
     finish(c, 2);
-    assert_int_equal(c->req_count, 3);
+    assert_int_equal(tcb_uploader_ready(c->up, why, sizeof(why)), 1);
     for (size_t i = 0; i < 2; i++) {
-        assert_int_equal(c->out.result[i], TCB_UPLOAD_REJECTED);
-        assert_int_equal(c->out.http_status[i], 404);
-        assert_int_equal(c->out.attempts[i], 2);
+        assert_int_equal(c->out.result[i], TCB_UPLOAD_ACCEPTED);
     }
 }
 
@@ -185,7 +187,7 @@ int main(void)
         cmocka_unit_test_teardown(test_retry_after_honoured, teardown),
         cmocka_unit_test_teardown(test_unreadable_200_resent_in_halves, teardown),
         cmocka_unit_test_teardown(test_403_halts_then_probes, teardown),
-        cmocka_unit_test_teardown(test_404_rejects_each_record, teardown),
+        cmocka_unit_test_teardown(test_404_halts_instead_of_dead_lettering, teardown),
         cmocka_unit_test_teardown(test_revoked_records_not_resent, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
