@@ -156,7 +156,7 @@ static int configure(rd_kafka_conf_t *conf, const struct tcb_config *cfg, char *
     snprintf(queue, sizeof(queue), "%d", cfg->ingest.max_queue_messages);
     snprintf(timeout, sizeof(timeout), "%d", cfg->ingest.produce_timeout_ms);
     const struct tcb_kv defaults[] = {
-        {"linger.ms", "0.5"}, /* latency first; batches still form under load */
+        {"linger.ms", "0.5"}, /* see producer/README.md */
         {"queue.buffering.max.messages", queue},
         {"message.timeout.ms", timeout},
         {"partitioner", "murmur2_random"}, /* the Java client's key -> partition mapping */
