@@ -49,12 +49,22 @@ int tcb_ingest_route_authorize(struct tcb_ingest_request *request,
     else
         tcb_ingest_request_id_new(request->request_id);
     request->received_at_ms = now_epoch_ms();
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    request->body_deadline = now.tv_sec + cfg->ingest.connection_timeout_s;
     return 0;
 }
 
 int tcb_ingest_request_append(struct tcb_ingest_request *request, const char *data, size_t size)
 {
     size_t max = (size_t)request->cfg->ingest.max_body_bytes;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > request->body_deadline) {
+        TCB_INFO("ingest.slow_client", "body still arriving after %d s; closing",
+                 request->cfg->ingest.connection_timeout_s);
+        return -1;
+    }
     if (request->too_large || size > max - request->body_len) {
         request->too_large = 1;
         return 0;

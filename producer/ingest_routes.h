@@ -42,6 +42,7 @@ struct tcb_ingest_request {
     const char *account_name; /* borrowed from cfg; NULL = no account header */
     char request_id[TCB_REQUEST_ID_MAX + 1];
     long long received_at_ms;
+    time_t body_deadline;    /* CLOCK_MONOTONIC seconds: the whole body by then */
     struct timespec started; /* CLOCK_MONOTONIC, first enqueue */
     struct tcb_ingest_upload upload;
     size_t record_count;
@@ -64,7 +65,9 @@ int tcb_ingest_route_authorize(struct tcb_ingest_request *request,
                                struct tcb_ingest_answer *answer);
 
 /* Appends a body chunk, keeping at most max_body_bytes (then too_large is
- * set and the rest discarded). Returns 0, or -1 when out of memory. */
+ * set and the rest discarded). Returns 0, or -1 when out of memory or when
+ * the body is still arriving connection_timeout_s after the headers (a client
+ * trickling bytes to hold the connection): the caller drops the connection. */
 int tcb_ingest_request_append(struct tcb_ingest_request *request, const char *data, size_t size);
 
 /* Parses the complete body and queues its records. Returns 0 when at least

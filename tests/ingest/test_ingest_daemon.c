@@ -350,6 +350,33 @@ static void test_slow_client_is_cut_off(void **state)
     close(fd);
 }
 
+/* A client trickling its body (each byte well within the idle timeout) is
+ * cut off once the body takes longer than connection_timeout_s. */
+static void test_trickling_body_is_cut_off(void **state)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)ingest.port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    const char *head = "POST /1/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "X-CleverTap-Account-Id: " ACCOUNT_ID "\r\n"
+                       "X-CleverTap-Passcode: " PASSCODE "\r\nContent-Length: 200\r\n\r\n";
+    assert_int_equal(send(fd, head, strlen(head), 0), (ssize_t)strlen(head));
+    int closed = 0;
+    for (int i = 0; i < 200 && !closed; i++) { /* 200 bytes, one per 100 ms: 20 s */
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, 100) == 1) {
+            char buf[256];
+            closed = recv(fd, buf, sizeof(buf), 0) <= 0;
+        } else {
+            closed = send(fd, " ", 1, MSG_NOSIGNAL) != 1;
+        }
+    }
+    close(fd);
+    assert_true(closed);
+}
+
 static void test_operations_endpoints(void **state)
 {
     char body[65536];
@@ -531,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_notifications),
         cmocka_unit_test(test_rejections),
         cmocka_unit_test(test_slow_client_is_cut_off),
+        cmocka_unit_test(test_trickling_body_is_cut_off),
         cmocka_unit_test(test_operations_endpoints),
         cmocka_unit_test(test_kafka_outage),
         cmocka_unit_test(test_sigterm_answers_waiting_requests),
