@@ -158,6 +158,7 @@ static int configure(rd_kafka_conf_t *conf, const struct tcb_config *cfg, char *
     const struct tcb_kv defaults[] = {
         {"linger.ms", "0.5"}, /* see producer/README.md */
         {"queue.buffering.max.messages", queue},
+        {"queue.buffering.max.kbytes", "131072"}, /* 128 MiB, not 1 GiB */
         {"message.timeout.ms", timeout},
         {"partitioner", "murmur2_random"}, /* the Java client's key -> partition mapping */
         {"reconnect.backoff.max.ms", "1000"},
