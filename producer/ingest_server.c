@@ -158,7 +158,9 @@ static enum MHD_Result dispatch(struct tcb_ingest_server *server,
                                 struct tcb_ingest_request *request)
 {
     struct MHD_Connection *connection = request->connection;
-    struct tcb_ingest_answer a = {0, NULL};
+    struct tcb_ingest_answer a = {503, "Shutting down"};
+    if (atomic_load(&server->closing)) /* the producer is being drained */
+        return answer(server, connection, request->route, &a, 0);
     if (tcb_ingest_route_dispatch(request, &a) != 0)
         return answer(server, connection, request->route, &a, request->record_count);
     request->waiting = 1;
