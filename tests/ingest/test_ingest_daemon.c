@@ -332,15 +332,22 @@ static void test_rejections(void **state)
     harness_msgs_free(msgs, n);
 }
 
-/* A client that never finishes its headers is disconnected
- * (connection_timeout_s), not waited for forever. */
-static void test_slow_client_is_cut_off(void **state)
+/* A raw TCP connection to the webhook port, for clients curl cannot play. */
+static int connect_raw(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in addr = {.sin_family = AF_INET,
                                .sin_port = htons((uint16_t)ingest.port),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    return fd;
+}
+
+/* A client that never finishes its headers is disconnected
+ * (connection_timeout_s), not waited for forever. */
+static void test_slow_client_is_cut_off(void **state)
+{
+    int fd = connect_raw();
     const char *partial = "POST /1/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Clever";
     assert_int_equal(send(fd, partial, strlen(partial), 0), (ssize_t)strlen(partial));
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
@@ -354,11 +361,7 @@ static void test_slow_client_is_cut_off(void **state)
  * cut off once the body takes longer than connection_timeout_s. */
 static void test_trickling_body_is_cut_off(void **state)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_port = htons((uint16_t)ingest.port),
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    int fd = connect_raw();
     const char *head = "POST /1/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                        "X-CleverTap-Account-Id: " ACCOUNT_ID "\r\n"
                        "X-CleverTap-Passcode: " PASSCODE "\r\nContent-Length: 200\r\n\r\n";
