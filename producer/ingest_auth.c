@@ -3,24 +3,10 @@
  * compared without early exit. Nothing here logs. */
 #include "producer/ingest_auth.h"
 
+#include "common/secret.h"
 #include "config/config.h"
 
 #include <string.h>
-
-int tcb_ingest_secret_equal(const char *expected, const char *given)
-{
-    if (expected == NULL || given == NULL)
-        return 0;
-    size_t expected_len = strlen(expected);
-    size_t given_len = strnlen(given, expected_len + 1);
-    volatile unsigned char diff = (unsigned char)(given_len != expected_len);
-    for (size_t i = 0; i < expected_len; i++) {
-        /* Past the end of a shorter given string, compare against its NUL. */
-        unsigned char g = (unsigned char)given[i < given_len ? i : given_len];
-        diff |= (unsigned char)(g ^ (unsigned char)expected[i]);
-    }
-    return diff == 0;
-}
 
 const struct tcb_account *tcb_ingest_auth_account(const struct tcb_config *cfg,
                                                   const char *account_id, const char *passcode)
@@ -31,7 +17,7 @@ const struct tcb_account *tcb_ingest_auth_account(const struct tcb_config *cfg,
     for (size_t i = 0; i < cfg->clevertap.account_count; i++) {
         const struct tcb_account *account = &cfg->clevertap.accounts[i];
         if (account->account_id != NULL && strcmp(account->account_id, account_id) == 0 &&
-            tcb_ingest_secret_equal(account->passcode, passcode))
+            tcb_secret_equal(account->passcode, passcode))
             found = account;
     }
     return found;
@@ -43,7 +29,7 @@ int tcb_ingest_auth_notification(const struct tcb_config *cfg, const char *heade
     const char *secret = cfg->ingest.notification_secret;
     if (secret == NULL || secret[0] == '\0')
         return 0;
-    int header_ok = tcb_ingest_secret_equal(secret, header_value);
-    int basic_ok = tcb_ingest_secret_equal(secret, basic_password);
+    int header_ok = tcb_secret_equal(secret, header_value);
+    int basic_ok = tcb_secret_equal(secret, basic_password);
     return header_ok | basic_ok;
 }

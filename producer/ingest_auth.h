@@ -9,10 +9,6 @@
 struct tcb_config;
 struct tcb_account;
 
-/* 1 when given equals expected, 0 otherwise (NULL never matches). The time
- * taken depends only on strlen(expected), never on where they differ. */
-int tcb_ingest_secret_equal(const char *expected, const char *given);
-
 /* The configured account whose account_id is account_id and whose passcode
  * equals passcode, or NULL (unknown account, wrong passcode, NULL input).
  * Borrowed from cfg. */

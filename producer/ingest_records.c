@@ -132,8 +132,7 @@ static const char *first_string(json_t *value)
     if (json_is_array(value)) {
         size_t i;
         json_t *item;
-        json_array_foreach(value, i, item)
-        {
+        json_array_foreach (value, i, item) {
             if (json_is_string(item) && json_string_length(item) > 0)
                 return json_string_value(item);
         }

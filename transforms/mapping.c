@@ -122,8 +122,7 @@ static int flatten(json_t *props, char *key, size_t key_len, const json_t *v, in
     if (json_is_object(v)) {
         const char *sub;
         json_t *child;
-        json_object_foreach((json_t *)v, sub, child)
-        {
+        json_object_foreach ((json_t *)v, sub, child) {
             snprintf(key + key_len, KEY_BUF - key_len, "_%s", sub);
             tcb_utf8_clip(key);
             if (flatten(props, key, strlen(key), child, depth + 1) != 0) {
@@ -133,8 +132,7 @@ static int flatten(json_t *props, char *key, size_t key_len, const json_t *v, in
     } else {
         size_t i;
         json_t *child;
-        json_array_foreach(v, i, child)
-        {
+        json_array_foreach (v, i, child) {
             snprintf(key + key_len, KEY_BUF - key_len, "_%zu", i);
             if (flatten(props, key, strlen(key), child, depth + 1) != 0) {
                 return -1;
@@ -200,8 +198,7 @@ json_t *tcb_mapping_properties(const struct tcb_mapping *m, const json_t *item,
     } else if (json_is_object(item)) {
         const char *key;
         json_t *v;
-        json_object_foreach((json_t *)item, key, v)
-        {
+        json_object_foreach ((json_t *)item, key, v) {
             if (rc == 0) {
                 rc = add_field(m, props, key, v);
             }

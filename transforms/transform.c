@@ -386,8 +386,7 @@ static void handle_envelope(struct run *r, json_t *d)
                     json_array_size(d), TCB_TRANSFORM_MAX_RECORDS);
         return;
     }
-    json_array_foreach(d, i, record)
-    {
+    json_array_foreach (d, i, record) {
         handle_record(r, record);
     }
 }
@@ -444,8 +443,7 @@ static void handle_item(struct run *r, const struct target *t, const struct tcb_
         size_t i;
         const json_t *entry;
         /* One event per usable entry; the last one takes props itself. */
-        json_array_foreach(id, i, entry)
-        {
+        json_array_foreach (id, i, entry) {
             if (tcb_mapping_identity(entry, &identity) != 0) {
                 r->oom = 1;
             } else if (identity != NULL && pending != NULL) {
@@ -513,8 +511,7 @@ static void handle_notification(struct run *r, json_t *msg, const json_t *type_v
     } else if (json_is_array(items)) {
         size_t i;
         json_t *item;
-        json_array_foreach(items, i, item)
-        {
+        json_array_foreach (items, i, item) {
             if (r->oom || r->overflow) {
                 break;
             }

@@ -196,15 +196,13 @@ static int check_items(const json_t *items, char *reason, size_t reason_len)
         return fail(reason, reason_len, 512,
                     "Items of a Charged event must be an array of at most %d objects.", MAX_ITEMS);
     }
-    json_array_foreach(items, i, item)
-    {
+    json_array_foreach (items, i, item) {
         const char *key;
         const json_t *value;
         if (!json_is_object(item)) {
             return fail(reason, reason_len, 512, "Items entry %zu is not an object.", i);
         }
-        json_object_foreach((json_t *)item, key, value)
-        {
+        json_object_foreach ((json_t *)item, key, value) {
             int rc = check_property(key, value, 0, reason, reason_len);
             if (rc != 0) {
                 return rc;
@@ -243,8 +241,7 @@ static int check_event(const json_t *record, int max_props, char *reason, size_t
                     json_object_size(data), max_props);
     }
     charged = strcmp(json_string_value(name), "Charged") == 0;
-    json_object_foreach((json_t *)data, key, value)
-    {
+    json_object_foreach ((json_t *)data, key, value) {
         int rc = charged && strcmp(key, "Items") == 0
                      ? check_items(value, reason, reason_len)
                      : check_property(key, value, 0, reason, reason_len);
@@ -358,8 +355,7 @@ static int is_multi_value(const json_t *v)
     if (!json_is_array(v) || json_array_size(v) > MAX_ITEMS) {
         return 0;
     }
-    json_array_foreach(v, i, item)
-    {
+    json_array_foreach (v, i, item) {
         if (!json_is_string(item) || json_string_length(item) > VALUE_MAX_BYTES) {
             return 0;
         }
@@ -379,8 +375,7 @@ static int check_profile(const json_t *record, int max_props, char *reason, size
         return fail(reason, reason_len, 522, "Profile has %zu properties; the limit is %d.",
                     json_object_size(data), max_props);
     }
-    json_object_foreach((json_t *)data, key, value)
-    {
+    json_object_foreach ((json_t *)data, key, value) {
         int rc = check_profile_field(key, value, reason, reason_len);
         if (rc == 0) {
             rc = check_property(key, is_multi_value(value) ? json_null() : value, 1, reason,

@@ -304,8 +304,7 @@ static void describe(const struct tcb_test_reply *reply, char *out, size_t out_l
     json_t *doc = reply->status == 200 ? json_loads(reply->body, 0, NULL) : NULL;
     const json_t *entry;
     size_t i;
-    json_array_foreach(json_object_get(doc, "unprocessed"), i, entry)
-    {
+    json_array_foreach (json_object_get(doc, "unprocessed"), i, entry) {
         if (len < out_len)
             len += (size_t)snprintf(out + len, out_len - len, ",%lld",
                                     (long long)json_integer_value(json_object_get(entry, "code")));

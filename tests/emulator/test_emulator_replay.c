@@ -29,8 +29,7 @@ static int compare_unprocessed(const char *name, const json_t *want, const json_
                     json_array_size(got));
         return 1;
     }
-    json_array_foreach(want, i, w)
-    {
+    json_array_foreach (want, i, w) {
         const json_t *g = json_array_get(got, i);
         json_int_t want_code = json_integer_value(json_object_get(w, "code"));
         json_int_t got_code = json_integer_value(json_object_get(g, "code"));

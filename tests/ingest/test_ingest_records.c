@@ -1,6 +1,7 @@
 /* Unit tests of talon-ingest's pure parts: the raw JSON element scanner, the
  * upload envelope split and its record keys, notification keys for every
  * Talon.One example, credential checks and request ids. */
+#include "common/secret.h"
 #include "config/config.h"
 #include "producer/ingest_auth.h"
 #include "producer/ingest_json_span.h"
@@ -200,13 +201,13 @@ static void test_notification_keys(void **state)
 
 static void test_secret_equal(void **state)
 {
-    assert_true(tcb_ingest_secret_equal("s3cret", "s3cret"));
-    assert_false(tcb_ingest_secret_equal("s3cret", "s3cre"));
-    assert_false(tcb_ingest_secret_equal("s3cret", "s3cret!"));
-    assert_false(tcb_ingest_secret_equal("s3cret", "S3cret"));
-    assert_false(tcb_ingest_secret_equal("s3cret", ""));
-    assert_false(tcb_ingest_secret_equal("s3cret", NULL));
-    assert_false(tcb_ingest_secret_equal(NULL, "x"));
+    assert_true(tcb_secret_equal("s3cret", "s3cret"));
+    assert_false(tcb_secret_equal("s3cret", "s3cre"));
+    assert_false(tcb_secret_equal("s3cret", "s3cret!"));
+    assert_false(tcb_secret_equal("s3cret", "S3cret"));
+    assert_false(tcb_secret_equal("s3cret", ""));
+    assert_false(tcb_secret_equal("s3cret", NULL));
+    assert_false(tcb_secret_equal(NULL, "x"));
 }
 
 static void test_account_auth(void **state)

@@ -2,6 +2,8 @@
  * never logs, never prints them, never copies them out. */
 #include "tools/clevertap-emulator/emulator_auth.h"
 
+#include "common/secret.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -38,30 +40,14 @@ int tcb_emu_accounts_add(struct tcb_emu_accounts *accounts, const char *spec, ch
     return 0;
 }
 
-int tcb_emu_ct_equal(const char *a, const char *b, size_t max_len)
-{
-    if (!a || !b)
-        return 0;
-    size_t a_len = strnlen(a, max_len + 1);
-    size_t b_len = strnlen(b, max_len + 1);
-    size_t n = a_len > b_len ? a_len : b_len;
-    volatile unsigned char diff = (unsigned char)(a_len != b_len);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ca = i < a_len ? (unsigned char)a[i] : 0;
-        unsigned char cb = i < b_len ? (unsigned char)b[i] : 0;
-        diff |= (unsigned char)(ca ^ cb);
-    }
-    return diff == 0;
-}
-
 int tcb_emu_accounts_check(const struct tcb_emu_accounts *accounts, const char *id,
                            const char *passcode)
 {
     int found = -1;
     for (int i = 0; i < accounts->count; i++) {
         const struct tcb_emu_account *account = &accounts->items[i];
-        int id_ok = tcb_emu_ct_equal(account->id, id, TCB_EMU_MAX_ID_LEN);
-        int pass_ok = tcb_emu_ct_equal(account->passcode, passcode, TCB_EMU_MAX_PASSCODE_LEN);
+        int id_ok = tcb_secret_equal(account->id, id);
+        int pass_ok = tcb_secret_equal(account->passcode, passcode);
         if (id_ok & pass_ok)
             found = i;
     }

@@ -32,8 +32,4 @@ int tcb_emu_accounts_add(struct tcb_emu_accounts *accounts, const char *spec, ch
 int tcb_emu_accounts_check(const struct tcb_emu_accounts *accounts, const char *id,
                            const char *passcode);
 
-/* 1 when a and b are equal, compared in constant time for a given length of
- * the longer string bounded by max_len; 0 otherwise. NULL equals nothing. */
-int tcb_emu_ct_equal(const char *a, const char *b, size_t max_len);
-
 #endif

@@ -51,8 +51,7 @@ static int write_object(struct tcb_buf *buf, const json_t *object)
     if (tcb_buf_append_str(buf, "{ ") != 0)
         return -1;
     /* json_object_foreach needs a non-const object; iteration does not modify it. */
-    json_object_foreach((json_t *)object, key, member)
-    {
+    json_object_foreach ((json_t *)object, key, member) {
         if (!first && tcb_buf_append_str(buf, " , ") != 0)
             return -1;
         first = 0;
