@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build pkg-config gcc make clang clang-format libclang-rt-14-dev
           librdkafka-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev
-          libcmocka-dev kcat curl python3)
+          libcmocka-dev kcat curl)
 
 missing=()
 for p in "${packages[@]}"; do
