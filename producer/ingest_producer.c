@@ -156,7 +156,7 @@ static int configure(rd_kafka_conf_t *conf, const struct tcb_config *cfg, char *
     snprintf(queue, sizeof(queue), "%d", cfg->ingest.max_queue_messages);
     snprintf(timeout, sizeof(timeout), "%d", cfg->ingest.produce_timeout_ms);
     const struct tcb_kv defaults[] = {
-        {"linger.ms", "0.5"}, /* see producer/README.md */
+        {"linger.ms", "0.25"}, /* see producer/README.md */
         {"queue.buffering.max.messages", queue},
         {"queue.buffering.max.kbytes", "131072"}, /* 128 MiB, not 1 GiB */
         {"message.timeout.ms", timeout},
