@@ -182,6 +182,12 @@ struct tcb_metric *tcb_metrics_histogram(struct tcb_metrics *metrics, const char
                            bucket_count);
 }
 
+/* A label value; a missing array or entry reads as "". */
+static const char *label_at(const char *const *label_values, size_t l)
+{
+    return label_values && label_values[l] ? label_values[l] : "";
+}
+
 /* Finds or adds the series for label_values; caller holds the lock. NULL when
  * the metric is full (counted) or on OOM. */
 static struct series *series_for(struct tcb_metric *metric, const char *const *label_values)
@@ -190,8 +196,8 @@ static struct series *series_for(struct tcb_metric *metric, const char *const *l
         return &metric->series[0];
     for (size_t s = 0; s < metric->series_count; s++) {
         size_t l = 0;
-        while (l < metric->label_count && strcmp(metric->series[s].label_values[l],
-                                                 label_values[l] ? label_values[l] : "") == 0)
+        while (l < metric->label_count &&
+               strcmp(metric->series[s].label_values[l], label_at(label_values, l)) == 0)
             l++;
         if (l == metric->label_count)
             return &metric->series[s];
@@ -208,7 +214,7 @@ static struct series *series_for(struct tcb_metric *metric, const char *const *l
     }
     struct series *fresh = &metric->series[metric->series_count];
     for (size_t l = 0; l < metric->label_count; l++) {
-        fresh->label_values[l] = strdup(label_values[l] ? label_values[l] : "");
+        fresh->label_values[l] = strdup(label_at(label_values, l));
         if (!fresh->label_values[l]) {
             while (l > 0)
                 free(fresh->label_values[--l]);

@@ -99,12 +99,16 @@ static void test_unlabelled_histogram_and_bad_names(void **state)
     tcb_histogram_observe(h, NULL, 10);
     tcb_histogram_observe(h, NULL, 1000);
     tcb_counter_add(NULL, NULL, 1); /* a NULL metric is ignored */
+    static const char *const labels[] = {"account", NULL};
+    struct tcb_metric *labelled = tcb_metrics_counter(m, "labelled", "L.", labels);
+    tcb_counter_add(labelled, NULL, 2); /* missing label values read as "" */
     char *text = tcb_metrics_render(m, NULL);
     assert_non_null(strstr(text, "batch_records_bucket{le=\"1\"} 0\n"
                                  "batch_records_bucket{le=\"10\"} 1\n"
                                  "batch_records_bucket{le=\"+Inf\"} 2\n"
                                  "batch_records_sum 1010\n"
                                  "batch_records_count 2\n"));
+    assert_non_null(strstr(text, "labelled{account=\"\"} 2\n"));
     free(text);
     tcb_metrics_destroy(m);
 }
