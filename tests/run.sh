@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command (README "Run every test"; .ci/run calls exactly this):
 # installs missing Debian packages when run as root (else prints the apt-get line),
-# checks formatting, builds with warnings as errors + ASan/UBSan, runs every ctest.
+# checks formatting, builds with warnings as errors + ASan/UBSan, runs every ctest:
+# unit, integration (mock cluster, emulator) and end-to-end (a real Kafka broker
+# the ctest fixture starts from Maven Central jars and stops afterwards).
 # Usage: tests/run.sh [extra ctest args...]   env BUILD_DIR (default build-test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +16,9 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The end-to-end tests run a real Kafka broker: Java 17 and Maven (any provider).
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "== installing: ${missing[*]}"
