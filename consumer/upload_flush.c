@@ -89,6 +89,9 @@ static size_t abandon_pending(struct tcb_uploader *up, struct tcb_upload_account
         }
         acct->pending_count--;
         acct->pending_bytes -= rec->len;
+        /* A queued record holds no ordering key; releasing its key would free the
+         * key of the earlier record still outstanding and let later ones overtake. */
+        rec->key = 0;
         tcb_upload_finish_record(up, acct, rec, TCB_UPLOAD_ABANDONED, 0, NULL, 0);
         n++;
         rec = next;
@@ -108,6 +111,13 @@ static size_t abandon_batch(struct tcb_uploader *up, struct tcb_upload_account *
     size_t r = 0;
     while (r < batch->count) {
         struct tcb_batch_record *rec = batch->records[r];
+        if (rec->detached && !batch->sending) {
+            /* Reported ABANDONED by an earlier partition flush and its request is
+             * stopped now: drop it silently, or it would be sent again. */
+            tcb_upload_finish_record(up, acct, tcb_batch_take(batch, r), TCB_UPLOAD_ABANDONED, 0,
+                                     NULL, 0);
+            continue;
+        }
         if (!selected(sel, rec)) {
             r++;
             continue;

@@ -55,8 +55,12 @@ void tcb_upload_finish_record(struct tcb_uploader *up, struct tcb_upload_account
                               struct tcb_batch_record *rec, enum tcb_upload_result result, int code,
                               const char *text, int http_status)
 {
-    if (up->policy.keyed_ordering) {
+    if (up->policy.keyed_ordering && rec->key != 0) {
         tcb_batch_keys_release(up->keys, rec->key);
+        /* The key set is shared: a record of another account may wait for this key. */
+        for (size_t i = 0; i < up->acct_count; i++) {
+            up->accts[i].form_stalled = 0;
+        }
     }
     acct->form_stalled = 0;
     up->pending_records--;
@@ -200,6 +204,23 @@ static void split_in_place(struct tcb_uploader *up, struct tcb_upload_account *a
     tcb_upload_account_insert_after(acct, batch, rest);
 }
 
+/* Before a batch goes again: records abandoned by a partition flush while on the
+ * wire are dropped (their partition's new owner sends them). Returns the count left. */
+static size_t shed_detached(struct tcb_uploader *up, struct tcb_upload_account *acct,
+                            struct tcb_batch *batch)
+{
+    size_t r = 0;
+    while (r < batch->count) {
+        if (batch->records[r]->detached) {
+            tcb_upload_finish_record(up, acct, tcb_batch_take(batch, r), TCB_UPLOAD_ABANDONED, 0,
+                                     NULL, 0);
+        } else {
+            r++;
+        }
+    }
+    return batch->count;
+}
+
 /* 2xx understood: per-record fates; 555s go back as a retry batch in place. */
 static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
                       struct tcb_batch *batch, const struct tcb_upload_verdict_info *info,
@@ -216,10 +237,15 @@ static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
     int mismatches = 0;
     if (tcb_upload_map_records(&info->resp, batch, fate, entry, &mismatches) != 0 && n > 1) {
         /* An entry names no record we sent: resend in halves until each answer is
-         * unambiguous (a one-record batch always is). */
+         * unambiguous (a one-record batch always is), without the records a
+         * partition flush abandoned meanwhile. */
         free(fate);
         free(entry);
-        split_in_place(up, acct, batch, 0);
+        if (shed_detached(up, acct, batch) == 0) {
+            tcb_upload_drop_batch(acct, batch);
+        } else if (batch->count > 1) {
+            split_in_place(up, acct, batch, 0);
+        }
         TCB_WARN("upload.unmapped_entry",
                  "account %s: an unprocessed entry names no record; resending in halves",
                  tcb_upload_account_label(acct));
@@ -311,23 +337,6 @@ static void handle_permanent(struct tcb_uploader *up, struct tcb_upload_account 
                                  info->http_status);
     }
     tcb_upload_drop_batch(acct, batch);
-}
-
-/* Before a batch goes again: records abandoned by a partition flush while on the
- * wire are dropped (their partition's new owner sends them). Returns the count left. */
-static size_t shed_detached(struct tcb_uploader *up, struct tcb_upload_account *acct,
-                            struct tcb_batch *batch)
-{
-    size_t r = 0;
-    while (r < batch->count) {
-        if (batch->records[r]->detached) {
-            tcb_upload_finish_record(up, acct, tcb_batch_take(batch, r), TCB_UPLOAD_ABANDONED, 0,
-                                     NULL, 0);
-        } else {
-            r++;
-        }
-    }
-    return batch->count;
 }
 
 /* Everything that follows one finished request: the single place that decides. */

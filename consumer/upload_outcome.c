@@ -145,8 +145,8 @@ static int locate(const struct tcb_ct_unprocessed *u, const struct tcb_batch *ba
                   const int *entry, int *mismatches)
 {
     int by_number = u->record_number - 1;
-    if (batch->count == 1 && u->record_number <= 1) {
-        by_number = 0; /* one record: nothing else it can name */
+    if (batch->count == 1) {
+        by_number = 0; /* one record: nothing else it can name, whatever the number says */
     }
     int valid = by_number >= 0 && (size_t)by_number < batch->count && entry[by_number] < 0;
     if (valid && (!u->record || tcb_ct_echo_matches(u->record, batch->records[by_number]->json,

@@ -314,6 +314,18 @@ static void test_mapping_cross_check(void **state)
            "\"error\":\"bad\",\"record\":{\"type\":\"event\",\"identity\":\"zz\"}}]}";
     assert_int_equal(map_body(batch, body, fate, entry, &mismatches), -1);
     tcb_batch_destroy(batch);
+
+    /* A one-record request's entry can only be about that record, whatever number
+     * or echo it carries: refused, never taken as accepted. */
+    batch = batch_of(records, 1);
+    body =
+        "{\"status\":\"fail\",\"processed\":0,\"unprocessed\":[{\"code\":515,\"error\":"
+        "\"bad.Skipped record number : 3\",\"record\":{\"type\":\"event\",\"identity\":\"b\"}}]}";
+    assert_int_equal(map_body(batch, body, fate, entry, &mismatches), 0);
+    assert_int_equal(fate[0], TCB_FATE_REJECTED);
+    assert_int_equal(entry[0], 0);
+    assert_int_equal(mismatches, 1);
+    tcb_batch_destroy(batch);
 }
 
 int main(void)

@@ -1,8 +1,9 @@
 /* The uploader against a scripted HTTP peer for answers the emulator does not
  * give: the request's headers, Retry-After honoured, 403 halting and probing at
  * auth_retry_ms, an unreadable 200 answer resent in halves, and 404 halting the account like 403 (a
- * wrong endpoint) rather than split down to single-record rejections. Time is only checked as a
- * lower bound the uploader promises (it waited at least that long). */
+ * wrong endpoint) rather than split down to single-record rejections; records a revoke or a
+ * shutdown abandoned are never sent again, and keyed ordering survives both. Time is only checked
+ * as a lower bound the uploader promises (it waited at least that long). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,31 +32,60 @@ struct scripted {
 
 static struct scripted the_case; /* static so the teardown can free a failed test's pieces */
 
-/* Starts the peer and an uploader, and submits `records` events (tag partition
- * alternating 0, 1; offset = index) in batches of up to `batch`. */
-static struct scripted *begin(const struct script_reply *replies, size_t count, size_t records,
-                              size_t batch)
+/* Starts the peer and an uploader (batches of up to `batch`, linger 0, plus the
+ * sink YAML lines in extra_sink) with room for `records` outcomes. A second
+ * account "other" (another id, the same peer) when second_account. */
+static struct scripted *start(const struct script_reply *replies, size_t count, size_t records,
+                              size_t batch, const char *extra_sink, int second_account)
 {
     struct scripted *c = &the_case;
     memset(c, 0, sizeof(*c));
     c->server = script_server_start(replies, count, UP_ACCOUNT_ID, UP_PASSCODE);
     assert_non_null(c->server);
-    char sink[128];
-    snprintf(sink, sizeof(sink), "  batch:\n    max_records: %zu\n    linger_ms: 0\n", batch);
-    c->cfg = up_config(script_server_port(c->server), 5, sink,
-                       "  retry_initial_ms: 1\n  retry_max_ms: 20\n  auth_retry_ms: 1000\n");
+    int port = script_server_port(c->server);
+    char sink[256];
+    snprintf(sink, sizeof(sink), "  batch:\n    max_records: %zu\n    linger_ms: 0\n%s", batch,
+             extra_sink);
+    char clevertap[512];
+    int used = 0;
+    if (second_account) {
+        used = snprintf(clevertap, sizeof(clevertap),
+                        "    - name: \"other\"\n      account_id: \"OTHER-ACC-1\"\n"
+                        "      passcode: \"other-passcode\"\n      region: \"eu1\"\n"
+                        "      endpoint: \"http://127.0.0.1:%d\"\n",
+                        port);
+    }
+    snprintf(clevertap + used, sizeof(clevertap) - (size_t)used, "%s",
+             "  retry_initial_ms: 1\n  retry_max_ms: 20\n  auth_retry_ms: 1000\n");
+    c->cfg = up_config(port, 5, sink, clevertap);
     up_outcomes_init(&c->out, records);
     struct tcb_uploader_options opts = {
         .cfg = c->cfg, .on_outcome = up_outcomes_cb, .ctx = &c->out, .seed = 1};
     char err[256] = "";
     c->up = tcb_uploader_create(&opts, err, sizeof(err));
     assert_non_null(c->up);
+    return c;
+}
+
+/* Submits event `id` (offset id, identity "user-<id>") to configured account
+ * number `account` with the given partition and key. */
+static void submit(struct scripted *c, size_t account, long id, int32_t partition, uint64_t key)
+{
     char buf[256];
+    size_t len = up_event(buf, sizeof(buf), id, (int)id);
+    struct tcb_upload_tag tag = {.partition = partition, .offset = (int64_t)id};
+    assert_int_equal(
+        tcb_uploader_submit(c->up, &c->cfg->clevertap.accounts[account], buf, len, key, &tag), 0);
+}
+
+/* start() without ordering keys, and `records` events submitted (tag partition
+ * alternating 0, 1; offset = index). */
+static struct scripted *begin(const struct script_reply *replies, size_t count, size_t records,
+                              size_t batch)
+{
+    struct scripted *c = start(replies, count, records, batch, "", 0);
     for (size_t i = 0; i < records; i++) {
-        size_t len = up_event(buf, sizeof(buf), (long)i, (int)i);
-        struct tcb_upload_tag tag = {.partition = (int32_t)(i % 2), .offset = (int64_t)i};
-        assert_int_equal(
-            tcb_uploader_submit(c->up, &c->cfg->clevertap.accounts[0], buf, len, 0, &tag), 0);
+        submit(c, 0, (long)i, (int32_t)(i % 2), 0);
     }
     return c;
 }
@@ -174,6 +204,109 @@ static void test_revoked_records_not_resent(void **state)
     assert_int_equal(stats.pending_records, 0);
 }
 
+static void test_unmapped_answer_drops_revoked_records(void **state)
+{
+    (void)state;
+    /* A slow 200 whose one entry names no record sent: the batch is resent in
+     * halves, but partition 1 was revoked meanwhile, so the halves carry only
+     * partition 0's records. */
+    static const struct script_reply replies[] = {
+        {.status = 200,
+         .delay_ms = 300,
+         .body = "{\"status\":\"partial\",\"processed\":3,\"unprocessed\":[{\"status\":"
+                 "\"fail\",\"code\":515,\"error\":\"bad.Skipped record number : 9\"}]}"},
+    };
+    struct scripted *c = begin(replies, 1, 4, 10); /* partitions 0, 1, 0, 1 */
+    assert_true(tcb_uploader_run(c->up, 50) >= 0);
+    const int32_t revoked[] = {1};
+    assert_int_equal(tcb_uploader_flush_partitions(c->up, 0, revoked, 1), 2);
+    finish(c, 2);
+    assert_int_equal(c->req[0].records, 4);
+    size_t resent = 0;
+    for (size_t i = 1; i < c->req_count; i++) {
+        resent += c->req[i].records;
+    }
+    assert_int_equal(resent, 2);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(c->out.count[i], i % 2 == 0 ? 1 : 0);
+        assert_int_equal(c->out.abandoned[i], i % 2 == 0 ? 0 : 1);
+    }
+}
+
+static void test_shutdown_after_revoke_leaves_nothing(void **state)
+{
+    (void)state;
+    /* Partition 1 is revoked while the request is on the wire (its records are
+     * detached), then the shutdown deadline stops the request: nothing may stay
+     * behind to be sent again later. */
+    static const struct script_reply replies[] = {{.status = 200, .delay_ms = 1000}};
+    struct scripted *c = begin(replies, 1, 4, 10); /* partitions 0, 1, 0, 1 */
+    assert_true(tcb_uploader_run(c->up, 50) >= 0);
+    const int32_t revoked[] = {1};
+    assert_int_equal(tcb_uploader_flush_partitions(c->up, 0, revoked, 1), 2);
+    assert_int_equal(tcb_uploader_flush(c->up, 0), 2);
+    struct tcb_uploader_stats stats;
+    tcb_uploader_stats(c->up, &stats);
+    assert_int_equal(stats.pending_records, 0);
+    assert_int_equal(stats.pending_bytes, 0);
+    assert_int_equal(stats.in_flight_requests, 0);
+    assert_int_equal(up_run_until(c->up, &c->out, 1, 1500), 0);
+    c->req_count = script_server_requests(c->server, c->req, SCRIPT_MAX_REQUESTS);
+    for (size_t i = 0; i < c->req_count; i++) {
+        assert_int_equal(c->req[i].records, 4); /* only the stopped request, never a resend */
+    }
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(c->out.count[i], 0);
+        assert_int_equal(c->out.abandoned[i], 1);
+    }
+}
+
+static void test_revoke_keeps_key_order(void **state)
+{
+    (void)state;
+    /* Keyed ordering: record 0 of key K is on the wire; records 1 (partition 1) and
+     * 2 (partition 0) of K wait behind it. Revoking partition 1 abandons record 1,
+     * which must not let record 2 go before record 0 is final. */
+    static const struct script_reply replies[] = {{.status = 200, .delay_ms = 1500}};
+    struct scripted *c = start(replies, 1, 3, 10, "  keyed_ordering: true\n", 0);
+    const uint64_t key = tcb_upload_key_hash("K", 1);
+    submit(c, 0, 0, 0, key);
+    assert_true(tcb_uploader_run(c->up, 50) >= 0);
+    submit(c, 0, 1, 1, key);
+    submit(c, 0, 2, 0, key);
+    const int32_t revoked[] = {1};
+    assert_int_equal(tcb_uploader_flush_partitions(c->up, 0, revoked, 1), 1);
+    assert_true(tcb_uploader_run(c->up, 50) >= 0);
+    struct tcb_uploader_stats stats;
+    tcb_uploader_stats(c->up, &stats);
+    assert_int_equal(stats.in_flight_requests, 1); /* record 2 still waits for record 0 */
+    assert_int_equal(c->out.finals, 0);
+    finish(c, 2);
+    assert_int_equal(c->req_count, 2);
+    assert_int_equal(c->out.result[0], TCB_UPLOAD_ACCEPTED);
+    assert_int_equal(c->out.result[2], TCB_UPLOAD_ACCEPTED);
+    assert_int_equal(c->out.abandoned[1], 1);
+}
+
+static void test_key_shared_across_accounts_moves_on(void **state)
+{
+    (void)state;
+    /* Keyed ordering across accounts: record 1 (account "other") waits while
+     * record 0 of the same key (account "shop") is on the wire, and goes as soon
+     * as record 0 is final, with nothing else happening on its account. */
+    static const struct script_reply replies[] = {{.status = 200, .delay_ms = 300}};
+    struct scripted *c = start(replies, 1, 2, 10, "  keyed_ordering: true\n", 1);
+    const uint64_t key = tcb_upload_key_hash("K", 1);
+    submit(c, 0, 0, 0, key);
+    assert_true(tcb_uploader_run(c->up, 50) >= 0);
+    submit(c, 1, 1, 0, key);
+    assert_int_equal(up_run_until(c->up, &c->out, 2, 10000), 2);
+    assert_int_equal(c->out.result[0], TCB_UPLOAD_ACCEPTED);
+    assert_int_equal(c->out.result[1], TCB_UPLOAD_ACCEPTED);
+    c->req_count = script_server_requests(c->server, c->req, SCRIPT_MAX_REQUESTS);
+    assert_int_equal(c->req_count, 2);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -184,6 +317,10 @@ int main(void)
         cmocka_unit_test_teardown(test_403_halts_then_probes, teardown),
         cmocka_unit_test_teardown(test_404_halts_instead_of_dead_lettering, teardown),
         cmocka_unit_test_teardown(test_revoked_records_not_resent, teardown),
+        cmocka_unit_test_teardown(test_unmapped_answer_drops_revoked_records, teardown),
+        cmocka_unit_test_teardown(test_shutdown_after_revoke_leaves_nothing, teardown),
+        cmocka_unit_test_teardown(test_revoke_keeps_key_order, teardown),
+        cmocka_unit_test_teardown(test_key_shared_across_accounts_moves_on, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
