@@ -53,7 +53,9 @@ static void read_settings(struct tcb_uploader *up, const struct tcb_uploader_opt
     up->connect_timeout_ms = positive_or(cfg->clevertap.connect_timeout_ms, 10000);
     up->retry_initial_ms = positive_or(cfg->clevertap.retry_initial_ms, 200);
     up->retry_max_ms = positive_or(cfg->clevertap.retry_max_ms, 30000);
-    up->retry_after_max_s = positive_or(cfg->clevertap.retry_after_max_s, 60);
+    /* 0 is a setting (honour no Retry-After), not "unset". */
+    up->retry_after_max_s =
+        cfg->clevertap.retry_after_max_s >= 0 ? cfg->clevertap.retry_after_max_s : 60;
     up->auth_retry_ms = positive_or(cfg->clevertap.auth_retry_ms, 60000);
     /* An answer echoes failing records: room for the whole batch twice plus text. */
     up->resp_max = up->policy.max_bytes * 2 + 64 * 1024;

@@ -33,10 +33,11 @@ struct scripted {
 static struct scripted the_case; /* static so the teardown can free a failed test's pieces */
 
 /* Starts the peer and an uploader (batches of up to `batch`, linger 0, plus the
- * sink YAML lines in extra_sink) with room for `records` outcomes. A second
- * account "other" (another id, the same peer) when second_account. */
+ * sink YAML lines in extra_sink) with room for `records` outcomes. flags: a
+ * second account "other" (another id, the same peer), clevertap.retry_after_max_s 0. */
+enum { OTHER_ACCOUNT = 1, NO_RETRY_AFTER = 2 };
 static struct scripted *start(const struct script_reply *replies, size_t count, size_t records,
-                              size_t batch, const char *extra_sink, int second_account)
+                              size_t batch, const char *extra_sink, int flags)
 {
     struct scripted *c = &the_case;
     memset(c, 0, sizeof(*c));
@@ -48,15 +49,16 @@ static struct scripted *start(const struct script_reply *replies, size_t count, 
              extra_sink);
     char clevertap[512];
     int used = 0;
-    if (second_account) {
+    if (flags & OTHER_ACCOUNT) {
         used = snprintf(clevertap, sizeof(clevertap),
                         "    - name: \"other\"\n      account_id: \"OTHER-ACC-1\"\n"
                         "      passcode: \"other-passcode\"\n      region: \"eu1\"\n"
                         "      endpoint: \"http://127.0.0.1:%d\"\n",
                         port);
     }
-    snprintf(clevertap + used, sizeof(clevertap) - (size_t)used, "%s",
-             "  retry_initial_ms: 1\n  retry_max_ms: 20\n  auth_retry_ms: 1000\n");
+    snprintf(clevertap + used, sizeof(clevertap) - (size_t)used, "%s%s",
+             "  retry_initial_ms: 1\n  retry_max_ms: 20\n  auth_retry_ms: 1000\n",
+             flags & NO_RETRY_AFTER ? "  retry_after_max_s: 0\n" : "");
     c->cfg = up_config(port, 5, sink, clevertap);
     up_outcomes_init(&c->out, records);
     struct tcb_uploader_options opts = {
@@ -125,6 +127,25 @@ static void test_retry_after_honoured(void **state)
     for (size_t i = 0; i < 3; i++) {
         assert_int_equal(c->out.result[i], TCB_UPLOAD_ACCEPTED);
         assert_int_equal(c->out.attempts[i], 2);
+    }
+}
+
+static void test_retry_after_max_zero_ignores_header(void **state)
+{
+    (void)state;
+    /* retry_after_max_s: 0 honours no Retry-After: the retry follows the ordinary
+     * back-off (retry_max_ms 20 here), not the hour the header asks for. */
+    static const struct script_reply replies[] = {
+        {.status = 429, .retry_after = "3600", .body = "Too many concurrent requests"},
+    };
+    struct scripted *c = start(replies, 1, 3, 10, "", NO_RETRY_AFTER);
+    for (long i = 0; i < 3; i++) {
+        submit(c, 0, i, 0, 0);
+    }
+    finish(c, 3);
+    assert_int_equal(c->req_count, 2);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(c->out.result[i], TCB_UPLOAD_ACCEPTED);
     }
 }
 
@@ -295,7 +316,7 @@ static void test_key_shared_across_accounts_moves_on(void **state)
      * record 0 of the same key (account "shop") is on the wire, and goes as soon
      * as record 0 is final, with nothing else happening on its account. */
     static const struct script_reply replies[] = {{.status = 200, .delay_ms = 300}};
-    struct scripted *c = start(replies, 1, 2, 10, "  keyed_ordering: true\n", 1);
+    struct scripted *c = start(replies, 1, 2, 10, "  keyed_ordering: true\n", OTHER_ACCOUNT);
     const uint64_t key = tcb_upload_key_hash("K", 1);
     submit(c, 0, 0, 0, key);
     assert_true(tcb_uploader_run(c->up, 50) >= 0);
@@ -313,6 +334,7 @@ int main(void)
     tcb_log_setup("test-uploader", TCB_LOG_ERROR, TCB_LOG_FORMAT_LOGFMT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_retry_after_honoured, teardown),
+        cmocka_unit_test_teardown(test_retry_after_max_zero_ignores_header, teardown),
         cmocka_unit_test_teardown(test_unreadable_200_resent_in_halves, teardown),
         cmocka_unit_test_teardown(test_403_halts_then_probes, teardown),
         cmocka_unit_test_teardown(test_404_halts_instead_of_dead_lettering, teardown),
