@@ -95,6 +95,10 @@ long tcb_json_member_array_spans(const char *text, size_t len, const char *name,
     i = skip_ws(text, len, i + 1);
     while (i < len && text[i] == '"') {
         size_t key_end = skip_string(text, len, i);
+        /* An escaped key may spell name too, and a parser keeps the last of
+         * duplicate keys: which array it took cannot be told from raw bytes. */
+        if (memchr(text + i, '\\', key_end - i) != NULL)
+            return -1;
         int match = key_end - i == name_len + 2 && memcmp(text + i + 1, name, name_len) == 0;
         i = skip_ws(text, len, key_end);
         if (i >= len || text[i] != ':')

@@ -16,8 +16,9 @@ struct tcb_json_span {
  * whose raw key equals name (no escapes) and whose value is an array, the
  * last one when the key repeats. Writes the element spans into
  * spans[0..max_spans). Returns the element count (0..max_spans), -1 when no
- * such member exists or the text is not an object, -2 when the array has
- * more than max_spans elements. */
+ * such member exists, the text is not an object, or a member key holds an
+ * escape (it might spell name), -2 when the array has more than max_spans
+ * elements. */
 long tcb_json_member_array_spans(const char *text, size_t len, const char *name,
                                  struct tcb_json_span *spans, size_t max_spans);
 

@@ -26,11 +26,13 @@ static const char *const notification_key_fields[] = {"ProfileIntegrationID",
                                                       "Profiles"};
 
 /* JSON text never holds a raw NUL byte, but jansson's reader skips them: such a
- * body is refused so that the parser and the raw scan see the same text. */
+ * body is refused so that the parser and the raw scan see the same text. An
+ * empty body may come as NULL (no bytes were ever buffered), which memchr
+ * must never see. */
 static json_t *parse(const char *body, size_t len)
 {
     json_error_t error;
-    if (memchr(body, '\0', len) != NULL)
+    if (len == 0 || memchr(body, '\0', len) != NULL)
         return NULL;
     return json_loadb(body, len, 0, &error);
 }

@@ -82,15 +82,33 @@ static void test_record_keys(void **state)
     tcb_ingest_upload_free(&upload);
 }
 
-/* A "d" spelled with an escape still splits (re-serialized, same values). */
+/* A "d" spelled with an escape still splits (re-serialized, same values).
+ * After a raw "d" the parser keeps the escaped one, the last: so do the
+ * records, value and key from the same array. */
 static void test_escaped_key_falls_back(void **state)
 {
-    const char *body = "{\"\\u0064\":[{\"identity\":\"p\"}]}";
+    const char *bodies[] = {"{\"\\u0064\":[{\"identity\":\"p\"}]}",
+                            "{\"d\":[{\"identity\":\"a\"}],\"\\u0064\":[{\"identity\":\"p\"}]}"};
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        struct tcb_ingest_upload upload;
+        assert_int_equal(tcb_ingest_upload_parse(bodies[i], strlen(bodies[i]), &upload),
+                         TCB_INGEST_PARSE_OK);
+        assert_int_equal(upload.count, 1);
+        value_is(&upload.records[0], "{\"identity\":\"p\"}");
+        key_is(&upload.records[0], "p");
+        tcb_ingest_upload_free(&upload);
+    }
+}
+
+/* An empty request body arrives as (NULL, 0): not JSON, no crash. */
+static void test_empty_body(void **state)
+{
     struct tcb_ingest_upload upload;
-    assert_int_equal(tcb_ingest_upload_parse(body, strlen(body), &upload), TCB_INGEST_PARSE_OK);
-    assert_int_equal(upload.count, 1);
-    value_is(&upload.records[0], "{\"identity\":\"p\"}");
+    assert_int_equal(tcb_ingest_upload_parse(NULL, 0, &upload), TCB_INGEST_PARSE_NOT_JSON);
     tcb_ingest_upload_free(&upload);
+    char *key = NULL;
+    assert_int_equal(tcb_ingest_notification_key(NULL, 0, &key), TCB_INGEST_PARSE_NOT_JSON);
+    assert_null(key);
 }
 
 static void test_rejections(void **state)
@@ -262,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_split_keeps_record_bytes),
         cmocka_unit_test(test_record_keys),
         cmocka_unit_test(test_escaped_key_falls_back),
+        cmocka_unit_test(test_empty_body),
         cmocka_unit_test(test_rejections),
         cmocka_unit_test(test_record_cap),
         cmocka_unit_test(test_span_limits),
