@@ -36,6 +36,8 @@ struct tcb_ingest_producer {
     atomic_int stop_prober;
     atomic_int ready;
     atomic_int fatal;
+    atomic_int draining; /* set by drain: sends are refused from then on */
+    atomic_int sending;  /* sends between their draining check and the enqueue */
 };
 
 static const struct tcb_ingest_metrics *metrics_of(const struct tcb_ingest_producer *producer)
@@ -228,8 +230,8 @@ struct tcb_ingest_producer *tcb_ingest_producer_create(const struct tcb_config *
     return producer;
 }
 
-int tcb_ingest_producer_send(struct tcb_ingest_producer *producer,
-                             const struct tcb_ingest_message *message, void *opaque)
+static int enqueue(struct tcb_ingest_producer *producer, const struct tcb_ingest_message *message,
+                   void *opaque)
 {
     char index[24];
     char received[24];
@@ -263,10 +265,30 @@ int tcb_ingest_producer_send(struct tcb_ingest_producer *producer,
         rd_kafka_resp_err_t err = rd_kafka_error_code(error);
         rd_kafka_error_destroy(error);
         rd_kafka_headers_destroy(headers);
+        if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+            count_failure(producer, "too_large");
+            return TCB_INGEST_SEND_TOO_LARGE;
+        }
         count_failure(producer, err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? "queue_full" : "enqueue");
         return -1;
     }
     return 0;
+}
+
+/* A send either sees draining set and is refused, or is counted in sending
+ * before drain looks: drain then waits for it, so no message is enqueued
+ * after drain's final flush, where it would never be called back. */
+int tcb_ingest_producer_send(struct tcb_ingest_producer *producer,
+                             const struct tcb_ingest_message *message, void *opaque)
+{
+    atomic_fetch_add(&producer->sending, 1);
+    int rc = -1;
+    if (!atomic_load(&producer->draining))
+        rc = enqueue(producer, message, opaque);
+    else
+        count_failure(producer, "shutdown");
+    atomic_fetch_sub(&producer->sending, 1);
+    return rc;
 }
 
 int tcb_ingest_producer_ready(struct tcb_ingest_producer *producer, char *why, size_t why_len)
@@ -298,6 +320,9 @@ static void stop_poller(struct tcb_ingest_producer *producer)
 
 void tcb_ingest_producer_drain(struct tcb_ingest_producer *producer, int timeout_ms)
 {
+    atomic_store(&producer->draining, 1);
+    while (atomic_load(&producer->sending) > 0)
+        sleep_ms(1);
     stop_poller(producer);
     if (rd_kafka_flush(producer->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR)
         return;

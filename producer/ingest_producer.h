@@ -37,9 +37,13 @@ struct tcb_ingest_producer *tcb_ingest_producer_create(const struct tcb_config *
                                                        tcb_ingest_delivery_fn on_delivery,
                                                        char *err, size_t err_len);
 
+#define TCB_INGEST_SEND_TOO_LARGE (-2)
+
 /* Queues one message. Returns 0 when queued (on_delivery will be called
- * exactly once for it), or -1 when it was not queued (queue full, fatal
- * producer error): then on_delivery is never called for it. Thread-safe. */
+ * exactly once for it), TCB_INGEST_SEND_TOO_LARGE when it can never be
+ * queued (larger than the producer's message.max.bytes), or -1 when it was
+ * not queued now (queue full, fatal producer error). On failure on_delivery is
+ * never called for it. Thread-safe. */
 int tcb_ingest_producer_send(struct tcb_ingest_producer *producer,
                              const struct tcb_ingest_message *message, void *opaque);
 
@@ -51,10 +55,11 @@ int tcb_ingest_producer_ready(struct tcb_ingest_producer *producer, char *why, s
  * and exit 1 so that it is restarted. */
 int tcb_ingest_producer_failed(struct tcb_ingest_producer *producer);
 
-/* Waits up to timeout_ms for queued messages to be acknowledged, then purges
- * the rest; on return every queued message has had its on_delivery call
- * (unless librdkafka keeps one in flight past another second). Call once,
- * after new sends stopped. */
+/* Refuses new sends (they return -1), waits up to timeout_ms for queued
+ * messages to be acknowledged, then purges the rest; on return every queued
+ * message, including one from a send racing with this call, has had its
+ * on_delivery call (unless librdkafka keeps one in flight past another
+ * second). Call once. */
 void tcb_ingest_producer_drain(struct tcb_ingest_producer *producer, int timeout_ms);
 
 /* Stops the threads and frees the producer; accepts NULL and half-built. */

@@ -87,7 +87,8 @@ int tcb_ingest_request_append(struct tcb_ingest_request *request, const char *da
 }
 
 /* Queues one record; counts it as pending first so that an acknowledgement
- * racing with this loop never sees the count reach zero early. */
+ * racing with this loop never sees the count reach zero early. Returns
+ * tcb_ingest_producer_send's result. */
 static int queue_record(struct tcb_ingest_request *request, const void *value, size_t value_len,
                         const void *key, size_t key_len, long index)
 {
@@ -102,11 +103,15 @@ static int queue_record(struct tcb_ingest_request *request, const void *value, s
         .received_at_ms = request->received_at_ms,
     };
     atomic_fetch_add(&request->pending, 1);
-    if (tcb_ingest_producer_send(request->producer, &message, request) == 0)
+    int rc = tcb_ingest_producer_send(request->producer, &message, request);
+    if (rc == 0)
         return 0;
     atomic_fetch_sub(&request->pending, 1);
-    atomic_store(&request->failed, 1);
-    return -1;
+    if (rc == TCB_INGEST_SEND_TOO_LARGE)
+        request->oversized = 1; /* a retry cannot help: 413, not 503 */
+    else
+        atomic_store(&request->failed, 1);
+    return rc;
 }
 
 static int dispatch_upload(struct tcb_ingest_request *request, struct tcb_ingest_answer *answer)
@@ -129,14 +134,19 @@ static int dispatch_upload(struct tcb_ingest_request *request, struct tcb_ingest
     size_t queued = 0;
     for (size_t i = 0; i < request->upload.count; i++) {
         const struct tcb_ingest_record *record = &request->upload.records[i];
-        if (queue_record(request, record->value, record->value_len, record->key, record->key_len,
-                         (long)i) != 0)
+        int rc = queue_record(request, record->value, record->value_len, record->key,
+                              record->key_len, (long)i);
+        if (rc == TCB_INGEST_SEND_TOO_LARGE)
+            continue;
+        if (rc != 0)
             break;
         queued++;
     }
-    if (queued == 0)
+    if (queued > 0)
+        return 0;
+    if (atomic_load(&request->failed))
         return deny(answer, 503, "Kafka queue is full");
-    return 0;
+    return deny(answer, 413, TCB_INGEST_RECORD_TOO_LARGE);
 }
 
 static int dispatch_notification(struct tcb_ingest_request *request,
@@ -151,6 +161,8 @@ static int dispatch_notification(struct tcb_ingest_request *request,
     request->record_count = 1;
     rc = queue_record(request, request->body, request->body_len, key, key ? strlen(key) : 0, 0);
     free(key);
+    if (rc == TCB_INGEST_SEND_TOO_LARGE)
+        return deny(answer, 413, TCB_INGEST_RECORD_TOO_LARGE);
     if (rc != 0)
         return deny(answer, 503, "Kafka queue is full");
     return 0;
@@ -162,6 +174,7 @@ int tcb_ingest_route_dispatch(struct tcb_ingest_request *request, struct tcb_ing
         return deny(answer, 413, "Request body is too large");
     atomic_store(&request->pending, 1);
     atomic_store(&request->failed, 0);
+    request->oversized = 0;
     clock_gettime(CLOCK_MONOTONIC, &request->started);
     if (request->route == TCB_ROUTE_UPLOAD)
         return dispatch_upload(request, answer);

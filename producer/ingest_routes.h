@@ -39,6 +39,7 @@ struct tcb_ingest_request {
     size_t body_cap;
     int too_large;
     int waiting;              /* records queued, response deferred to the acknowledgements */
+    int oversized;            /* a record exceeds Kafka's message size: 413, never queued */
     const char *account_name; /* borrowed from cfg; NULL = no account header */
     char request_id[TCB_REQUEST_ID_MAX + 1];
     long long received_at_ms;
@@ -57,6 +58,8 @@ struct tcb_ingest_answer {
     const char *error;
 };
 
+#define TCB_INGEST_RECORD_TOO_LARGE "A record is larger than Kafka accepts (message.max.bytes)"
+
 /* Checks the request's credentials for its route and takes the request id.
  * Returns 0 when the request may proceed, -1 with *answer set (401, or 404
  * when notifications are disabled) otherwise. */
@@ -74,7 +77,8 @@ int tcb_ingest_request_append(struct tcb_ingest_request *request, const char *da
  * one record was queued: request->pending then counts the acknowledgements
  * still to come plus one that the caller drops after arranging to wait.
  * Returns -1 with *answer set when the response is known now (400, 413, 503,
- * or 200 for an empty upload). */
+ * or 200 for an empty upload). A record Kafka can never take (above its
+ * message size) is skipped and sets request->oversized; the others still go. */
 int tcb_ingest_route_dispatch(struct tcb_ingest_request *request, struct tcb_ingest_answer *answer);
 
 /* Frees the body and parsed records; accepts NULL. */

@@ -186,6 +186,8 @@ static enum MHD_Result finish(struct tcb_ingest_server *server, struct tcb_inges
     struct tcb_ingest_answer a = {200, NULL};
     if (atomic_load(&request->failed))
         a = (struct tcb_ingest_answer){503, "Kafka did not acknowledge the records in time"};
+    else if (request->oversized) /* the others are on Kafka; this one never can be */
+        a = (struct tcb_ingest_answer){413, TCB_INGEST_RECORD_TOO_LARGE};
     return answer(server, request->connection, request->route, &a, request->record_count);
 }
 

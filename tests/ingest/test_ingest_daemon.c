@@ -39,12 +39,14 @@ static const char *const upload_auth[] = {"X-CleverTap-Account-Id: " ACCOUNT_ID,
                                           "X-CleverTap-Passcode: " PASSCODE,
                                           "Content-Type: application/json", NULL};
 
-static void write_yaml(void)
+/* kafka_extra: more lines of the kafka section ("" for none). */
+static void write_yaml(const char *kafka_extra)
 {
     snprintf(yaml, sizeof(yaml),
              "kafka:\n"
              "  brokers: \"%s\"\n"
              "  topic: \"" TOPIC "\"\n"
+             "%s"
              "clevertap:\n"
              "  accounts:\n"
              "    - name: \"shop-eu\"\n"
@@ -67,7 +69,7 @@ static void write_yaml(void)
              "log:\n"
              "  level: \"debug\"\n"
              "  format: \"json\"\n",
-             broker.bootstrap, ingest.port, ingest.ops_port, MAX_BODY_BYTES);
+             broker.bootstrap, kafka_extra, ingest.port, ingest.ops_port, MAX_BODY_BYTES);
 }
 
 static int start_ingest(void)
@@ -83,7 +85,7 @@ static int setup(void **state)
         return -1;
     ingest.port = harness_free_port();
     ingest.ops_port = harness_free_port();
-    write_yaml();
+    write_yaml("");
     if (start_ingest() != 0)
         return -1;
     snprintf(first_log, sizeof(first_log), "%s", ingest.log_path);
@@ -293,6 +295,7 @@ static void test_rejections(void **state)
     expect_status("/1/upload", NULL, ok_body, 401, "not valid");
     expect_status("/1/upload", upload_auth, "{\"d\":[{\"identity\":", 400, "not valid JSON");
     expect_status("/1/upload", upload_auth, "<xml/>", 400, "not valid JSON");
+    expect_status("/1/upload", upload_auth, "", 400, "not valid JSON"); /* no body at all */
     expect_status("/1/upload", upload_auth, "{\"data\":[]}", 400, "no d array");
     expect_status("/1/upload", upload_auth, "{\"d\":{\"identity\":\"x\"}}", 400, "no d array");
 
@@ -319,6 +322,7 @@ static void test_rejections(void **state)
     const char *secret[] = {SECRET_HEADER ": " SECRET, NULL};
     expect_status("/talon/notifications", secret, "[1,2]", 400, "JSON object");
     expect_status("/talon/notifications", secret, "nope", 400, "JSON object");
+    expect_status("/talon/notifications", secret, "", 400, "JSON object");
     expect_status("/nowhere", upload_auth, ok_body, 404, NULL);
     char response[256];
     assert_int_equal(harness_http(ingest.port, "GET", "/1/upload", upload_auth, NULL, 0, response,
@@ -330,6 +334,46 @@ static void test_rejections(void **state)
     assert_int_equal(n, 1); /* only the chunked 200 */
     assert_string_equal(msgs[0].value, "{\"identity\":\"r\"}");
     harness_msgs_free(msgs, n);
+}
+
+/* A record above Kafka's message size can never be written: 413 (Talon.One
+ * does not retry it) rather than a 503 retried in vain, and the request's
+ * other records still reach the topic. */
+static void test_record_too_large_for_kafka(void **state)
+{
+    assert_int_equal(harness_ingest_stop(&ingest, SIGTERM), 0);
+    write_yaml("  properties:\n    message.max.bytes: \"2000\"\n");
+    assert_int_equal(start_ingest(), 0);
+    wait_ready(1);
+    int64_t highs[HARNESS_MAX_PARTITIONS];
+    assert_int_equal(harness_watermarks(broker.bootstrap, TOPIC, highs), 4);
+    char filler[3001];
+    memset(filler, 'x', sizeof(filler) - 1);
+    filler[sizeof(filler) - 1] = '\0';
+    char body[4096];
+    snprintf(body, sizeof(body),
+             "{\"d\":[{\"identity\":\"small-1\"},{\"identity\":\"big\",\"evtData\":{\"x\":\"%s\"}},"
+             "{\"identity\":\"small-2\"}]}",
+             filler);
+    const char *headers[] = {upload_auth[0], upload_auth[1], "X-UUID: too-large-1", NULL};
+    expect_status("/1/upload", headers, body, 413, "message.max.bytes");
+    snprintf(body, sizeof(body), "{\"d\":[{\"identity\":\"big\",\"evtData\":{\"x\":\"%s\"}}]}",
+             filler);
+    expect_status("/1/upload", upload_auth, body, 413, "message.max.bytes");
+    snprintf(body, sizeof(body), "{\"ProfileIntegrationID\":\"p\",\"Data\":\"%s\"}", filler);
+    const char *secret[] = {SECRET_HEADER ": " SECRET, NULL};
+    expect_status("/talon/notifications", secret, body, 413, "message.max.bytes");
+
+    size_t n = 0;
+    struct harness_msg *msgs = harness_consume(broker.bootstrap, TOPIC, highs, 2, &n);
+    assert_int_equal(n, 2);
+    assert_non_null(find_by(msgs, n, "too-large-1", "0"));
+    assert_non_null(find_by(msgs, n, "too-large-1", "2"));
+    harness_msgs_free(msgs, n);
+
+    assert_int_equal(harness_ingest_stop(&ingest, SIGTERM), 0);
+    write_yaml("");
+    assert_int_equal(start_ingest(), 0);
 }
 
 /* A raw TCP connection to the webhook port, for clients curl cannot play. */
@@ -566,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_kafka_outage),
         cmocka_unit_test(test_sigterm_answers_waiting_requests),
         cmocka_unit_test(test_sigkill_loses_no_acknowledged_record),
+        cmocka_unit_test(test_record_too_large_for_kafka), /* restarts the daemon */
         cmocka_unit_test(test_no_secret_anywhere),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
