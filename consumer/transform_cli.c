@@ -160,10 +160,12 @@ int tcb_transform_cli_run(const struct tcb_config *cfg, const char *path, FILE *
     }
     if (ferror(in)) {
         TCB_ERROR("transform.read", "cannot read %s", path);
+    } else if (fflush(out) != 0 || ferror(out)) {
+        /* Disk full, closed pipe: results are missing, so the run failed. */
+        TCB_ERROR("transform.write", "cannot write the results: %s", strerror(errno));
     } else {
         rc = 0;
     }
-    fflush(out);
 out:
     free(buf);
     json_decref(h.root);

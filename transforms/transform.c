@@ -27,8 +27,10 @@ struct run {
     size_t record_cap;
     size_t dead_cap;
     size_t next_index;
+    size_t out_bytes; /* serialised output so far, <= TCB_TRANSFORM_MAX_OUTPUT_BYTES */
     int oom;
     int overflow;
+    int over_budget;
 };
 
 /* What decides how one record is handled. */
@@ -101,6 +103,24 @@ static int reserve(void **items, size_t *cap, size_t count, size_t size)
     return 0;
 }
 
+/* 1 once the message's verdict can no longer be per output. */
+static int stopped(const struct run *r)
+{
+    return r->oom || r->overflow || r->over_budget;
+}
+
+/* Counts n serialised bytes against TCB_TRANSFORM_MAX_OUTPUT_BYTES; 0, or -1
+ * (r->over_budget set) beyond it. */
+static int charge(struct run *r, size_t n)
+{
+    if (n > TCB_TRANSFORM_MAX_OUTPUT_BYTES - r->out_bytes) {
+        r->over_budget = 1;
+        return -1;
+    }
+    r->out_bytes += n;
+    return 0;
+}
+
 /* Claims the next output index; 0, or -1 when over TCB_TRANSFORM_MAX_RECORDS. */
 static int next_index(struct run *r, size_t *index)
 {
@@ -124,7 +144,7 @@ static void dead_letter(struct run *r, const char *stage, int code, const json_t
     va_list ap;
     size_t index;
     int too_big = 0;
-    if (r->oom || next_index(r, &index) != 0) {
+    if (stopped(r) || next_index(r, &index) != 0) {
         return;
     }
     if (reserve((void **)&r->out->dead_letters, &r->dead_cap, r->out->dead_letter_count,
@@ -146,6 +166,8 @@ static void dead_letter(struct run *r, const char *stage, int code, const json_t
     if (record != NULL && (dl->json = dump(record, &dl->json_len, &too_big)) == NULL) {
         dl->json_len = 0; /* too big to keep: the DLQ carries the original value */
         r->oom |= !too_big;
+    } else if (dl->json != NULL) {
+        charge(r, dl->json_len);
     }
 }
 
@@ -289,7 +311,7 @@ static void emit(struct run *r, const struct target *t, json_t *record)
     int code, stale = 0, too_big = 0;
     size_t index, json_len = 0;
     char *json;
-    if (record == NULL || r->oom || r->overflow) {
+    if (record == NULL || stopped(r)) {
         r->oom |= record == NULL;
         json_decref(record);
         return;
@@ -308,9 +330,10 @@ static void emit(struct run *r, const struct target *t, json_t *record)
         } else {
             r->oom = 1;
         }
-    } else if (next_index(r, &index) != 0 || reserve((void **)&r->out->records, &r->record_cap,
-                                                     r->out->record_count, sizeof(*rec)) != 0) {
-        r->oom |= !r->overflow;
+    } else if (charge(r, json_len) != 0 || next_index(r, &index) != 0 ||
+               reserve((void **)&r->out->records, &r->record_cap, r->out->record_count,
+                       sizeof(*rec)) != 0) {
+        r->oom |= !r->overflow && !r->over_budget;
         free(json);
     } else {
         rec = &r->out->records[r->out->record_count++];
@@ -444,6 +467,9 @@ static void handle_item(struct run *r, const struct target *t, const struct tcb_
         const json_t *entry;
         /* One event per usable entry; the last one takes props itself. */
         json_array_foreach (id, i, entry) {
+            if (stopped(r)) {
+                break;
+            }
             if (tcb_mapping_identity(entry, &identity) != 0) {
                 r->oom = 1;
             } else if (identity != NULL && pending != NULL) {
@@ -512,7 +538,7 @@ static void handle_notification(struct run *r, json_t *msg, const json_t *type_v
         size_t i;
         json_t *item;
         json_array_foreach (items, i, item) {
-            if (r->oom || r->overflow) {
+            if (stopped(r)) {
                 break;
             }
             if (!json_is_object(item)) {
@@ -586,14 +612,20 @@ void tcb_transform_result_free(struct tcb_transform_result *out)
 int tcb_transform_message(const struct tcb_config *cfg, const struct tcb_transform_input *in,
                           struct tcb_transform_result *out)
 {
-    struct run r = {cfg, in, out, 0, 0, 0, 0, 0};
+    struct run r = {cfg, in, out, 0, 0, 0, 0, 0, 0, 0};
     memset(out, 0, sizeof(*out));
     handle_value(&r);
-    if (r.overflow && !r.oom) {
+    if ((r.overflow || r.over_budget) && !r.oom) {
+        int over_budget = r.over_budget;
         tcb_transform_result_free(out);
-        r = (struct run){cfg, in, out, 0, 0, 0, 0, 0};
-        dead_letter(&r, "transform", 0, NULL, "message yields more than %d records",
-                    TCB_TRANSFORM_MAX_RECORDS);
+        r = (struct run){cfg, in, out, 0, 0, 0, 0, 0, 0, 0};
+        if (over_budget) {
+            dead_letter(&r, "transform", 0, NULL, "message yields more than %u bytes of records",
+                        TCB_TRANSFORM_MAX_OUTPUT_BYTES);
+        } else {
+            dead_letter(&r, "transform", 0, NULL, "message yields more than %d records",
+                        TCB_TRANSFORM_MAX_RECORDS);
+        }
     }
     if (r.oom) {
         tcb_transform_result_free(out);

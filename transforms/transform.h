@@ -16,6 +16,10 @@
 #define TCB_TRANSFORM_MAX_RECORDS     1000    /* outputs per message; beyond: dead letter */
 #define TCB_TRANSFORM_MAX_INPUT_BYTES 1048576 /* larger values are dead-lettered unread */
 #define TCB_TRANSFORM_REASON_MAX      256
+/* Serialised records + DLQ values per message; beyond: one dead letter for the
+ * message (a field copied into every event of a fan-out must not multiply a
+ * 1 MiB message into a gigabyte). */
+#define TCB_TRANSFORM_MAX_OUTPUT_BYTES (8u * 1048576u)
 
 /* One Kafka message. Every pointer is borrowed for the duration of the call. */
 struct tcb_transform_input {

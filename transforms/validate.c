@@ -64,31 +64,43 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-/* Lower-cased, spaces removed, into out (truncated to out_len - 1). */
-static void fold_name(const char *in, char *out, size_t out_len)
+/* Lower-cased, spaces removed, into out; -1 when that does not fit in
+ * out_len (then it matches no short name; spaces alone never make it long). */
+static int fold_name(const char *in, char *out, size_t out_len)
 {
     size_t n = 0;
-    for (; *in != '\0' && n + 1 < out_len; in++) {
-        if (*in != ' ') {
-            out[n++] = (char)tolower((unsigned char)*in);
+    for (; *in != '\0'; in++) {
+        if (*in == ' ') {
+            continue;
         }
+        if (n + 1 >= out_len) {
+            return -1;
+        }
+        out[n++] = (char)tolower((unsigned char)*in);
     }
     out[n] = '\0';
+    return 0;
 }
 
 static int is_reserved_event(const char *name)
 {
     char folded[64];
-    if (strlen(name) >= sizeof(folded)) {
+    if (fold_name(name, folded, sizeof(folded)) != 0) {
         return 0;
     }
-    fold_name(name, folded, sizeof(folded));
     for (size_t i = 0; i < sizeof(reserved_events) / sizeof(reserved_events[0]); i++) {
         if (strcmp(folded, reserved_events[i]) == 0) {
             return 1;
         }
     }
     return 0;
+}
+
+/* Charged, matched as CleverTap matches names (case, spaces). */
+static int is_charged_event(const char *name)
+{
+    char folded[16];
+    return fold_name(name, folded, sizeof(folded)) == 0 && strcmp(folded, "charged") == 0;
 }
 
 /* The first forbidden character in name, or '\0'. */
@@ -240,7 +252,7 @@ static int check_event(const json_t *record, int max_props, char *reason, size_t
         return fail(reason, reason_len, 522, "Event has %zu properties; the limit is %d.",
                     json_object_size(data), max_props);
     }
-    charged = strcmp(json_string_value(name), "Charged") == 0;
+    charged = is_charged_event(json_string_value(name));
     json_object_foreach ((json_t *)data, key, value) {
         int rc = charged && strcmp(key, "Items") == 0
                      ? check_items(value, reason, reason_len)

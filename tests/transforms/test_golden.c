@@ -217,7 +217,8 @@ static void test_binary_matches(void **state)
 }
 
 /* A file that cannot be opened, or malformed knobs, end the run with 1 and
- * print nothing; a missing trailing newline still gives its line. */
+ * print nothing; a missing trailing newline still gives its line; output that
+ * cannot be written ends it with 1 too. */
 static void test_cli_errors(void **state)
 {
     struct tcb_config *cfg = load_config(GOLDEN_DIR);
@@ -245,6 +246,12 @@ static void test_cli_errors(void **state)
     fclose(out);
     assert_string_equal(text, "{\"records\":[],\"dead_letters\":[]}\n");
     free(text);
+    /* Output that cannot be written (disk full) is a failed run, not exit 0
+     * with results silently missing. */
+    out = fopen("/dev/full", "w");
+    assert_non_null(out);
+    assert_int_equal(tcb_transform_cli_run(cfg, tmp, out), 1);
+    fclose(out);
     unlink(tmp);
     tcb_config_destroy(cfg);
 }

@@ -155,6 +155,54 @@ static void test_exactly_1000_records_pass(void **state)
     free(value);
 }
 
+/* A LoyaltyCardPointsAdded notification for ids card holders whose Reason
+ * is reason_len bytes of 'r', into value (cap bytes). Returns its length. */
+static size_t card_notification(char *value, size_t cap, size_t ids, size_t reason_len)
+{
+    size_t len = (size_t)snprintf(value, cap,
+                                  "{\"NotificationType\":\"LoyaltyCardPointsAdded\",\"Amount\":5,"
+                                  "\"ProfileIntegrationIDs\":[\"u0\"");
+    for (size_t i = 1; i < ids; i++) {
+        len += (size_t)snprintf(value + len, cap - len, ",\"u%zu\"", i);
+    }
+    len += (size_t)snprintf(value + len, cap - len, "],\"Reason\":\"");
+    memset(value + len, 'r', reason_len);
+    len += reason_len;
+    len += (size_t)snprintf(value + len, cap - len, "\"}");
+    assert_true(len < cap);
+    return len;
+}
+
+/* A message may not multiply into far more output than it carries: one
+ * long Reason copied into an event per card holder (or per Actions[] item)
+ * would hold ~1000x the message in memory. Beyond the output ceiling the
+ * message is one dead letter whose DLQ value is the original message. */
+static void test_output_ceiling(void **state)
+{
+    size_t reason_len = 200000, ids = 999;
+    size_t cap = reason_len + ids * 16 + 256;
+    char *value = malloc(cap);
+    struct tcb_transform_result res;
+    size_t len;
+    (void)state;
+    assert_non_null(value);
+    len = card_notification(value, cap, ids, reason_len);
+    assert_true(len < TCB_TRANSFORM_MAX_INPUT_BYTES);
+    run(value, len, NULL, &res);
+    assert_int_equal(res.record_count, 0);
+    assert_int_equal(res.dead_letter_count, 1);
+    assert_string_equal(res.dead_letters[0].stage, "transform");
+    assert_non_null(strstr(res.dead_letters[0].reason, "message yields more than"));
+    assert_null(res.dead_letters[0].json);
+    tcb_transform_result_free(&res);
+    /* The same fan-out with a short Reason is one event per card holder. */
+    run(value, card_notification(value, cap, ids, 5), NULL, &res);
+    assert_int_equal(res.record_count, ids);
+    assert_int_equal(res.dead_letter_count, 0);
+    tcb_transform_result_free(&res);
+    free(value);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +211,7 @@ int main(void)
         cmocka_unit_test(test_unparseable_value_has_no_dlq_json),
         cmocka_unit_test(test_input_ceiling),
         cmocka_unit_test(test_exactly_1000_records_pass),
+        cmocka_unit_test(test_output_ceiling),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

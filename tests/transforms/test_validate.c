@@ -111,6 +111,26 @@ static void test_event_rules(void **state)
     expect("[1]", 524, "neither");
 }
 
+/* CleverTap matches event names case- and space-insensitively, whatever
+ * their length: "charged" is the Charged event (its Items are accepted), and
+ * a reserved name padded with spaces is still reserved. */
+static void test_event_names_fold(void **state)
+{
+    char text[512];
+    (void)state;
+    expect("{\"type\":\"event\",\"evtName\":\"charged\",\"identity\":\"u\",\"evtData\":{"
+           "\"Amount\":10,\"Items\":[{\"Name\":\"x\"}]}}",
+           0, "");
+    expect("{\"type\":\"event\",\"evtName\":\" CHARGED \",\"identity\":\"u\",\"evtData\":{"
+           "\"Items\":[{\"Name\":{\"x\":1}}]}}",
+           512, "\"Name\"");
+    snprintf(text, sizeof(text),
+             "{\"type\":\"event\",\"evtName\":\"App Launched%70s\",\"identity\":\"u\","
+             "\"evtData\":{}}",
+             "");
+    expect(text, 513, "restricted");
+}
+
 static void test_limits(void **state)
 {
     char key[200], text[2048], reason[256];
@@ -146,9 +166,8 @@ static void test_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_records),
-        cmocka_unit_test(test_recorded_profile_texts),
-        cmocka_unit_test(test_event_rules),
+        cmocka_unit_test(test_valid_records), cmocka_unit_test(test_recorded_profile_texts),
+        cmocka_unit_test(test_event_rules),   cmocka_unit_test(test_event_names_fold),
         cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
