@@ -106,8 +106,12 @@ void tcb_upload_classify(enum tcb_transport transport, int http_status, const ch
             set(out, TCB_VERDICT_RETRY, TCB_REASON_SERVER);
         } else if (http_status >= 400) {
             set(out, TCB_VERDICT_PERMANENT, TCB_REASON_CLIENT);
+        } else if (http_status >= 300) {
+            /* We follow no redirects (the passcode must not travel elsewhere): a
+             * redirecting endpoint is misconfigured, so halt it visibly. */
+            set(out, TCB_VERDICT_RETRY, TCB_REASON_AUTH);
         } else {
-            /* 1xx/3xx: we follow no redirects; a misconfigured endpoint must not lose data. */
+            /* 1xx as a final answer: not CleverTap; retry without losing data. */
             set(out, TCB_VERDICT_RETRY, TCB_REASON_BAD_RESPONSE);
         }
     }

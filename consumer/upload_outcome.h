@@ -19,7 +19,7 @@ enum tcb_upload_verdict {
 enum tcb_upload_reason {
     TCB_REASON_NONE = 0,
     TCB_REASON_THROTTLED,    /* 429 */
-    TCB_REASON_AUTH,         /* 401/403 (or 404/405: wrong endpoint): halt the account */
+    TCB_REASON_AUTH,         /* 401/403, 404/405, 3xx (wrong endpoint): halt the account */
     TCB_REASON_SERVER,       /* 5xx, 408 */
     TCB_REASON_TIMEOUT,      /* no complete answer in time */
     TCB_REASON_TRANSPORT,    /* connection refused, reset, dropped */

@@ -200,6 +200,15 @@ static void test_404_halts_instead_of_dead_lettering(void **state)
     expect_halt_then_probe(&reply);
 }
 
+static void test_redirect_halts_the_account(void **state)
+{
+    (void)state;
+    /* A proxy or wrong base URL answering 301: redirects are never followed
+     * (the passcode would travel), so the account halts until fixed. */
+    static const struct script_reply reply = {.status = 301, .body = "Moved"};
+    expect_halt_then_probe(&reply);
+}
+
 static void test_revoked_records_not_resent(void **state)
 {
     (void)state;
@@ -338,6 +347,7 @@ int main(void)
         cmocka_unit_test_teardown(test_unreadable_200_resent_in_halves, teardown),
         cmocka_unit_test_teardown(test_403_halts_then_probes, teardown),
         cmocka_unit_test_teardown(test_404_halts_instead_of_dead_lettering, teardown),
+        cmocka_unit_test_teardown(test_redirect_halts_the_account, teardown),
         cmocka_unit_test_teardown(test_revoked_records_not_resent, teardown),
         cmocka_unit_test_teardown(test_unmapped_answer_drops_revoked_records, teardown),
         cmocka_unit_test_teardown(test_shutdown_after_revoke_leaves_nothing, teardown),
