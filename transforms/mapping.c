@@ -11,6 +11,11 @@
 #include "transforms/text.h"
 
 #define FLATTEN_MAX_DEPTH 32
+/* Properties flatten writes into one object at most: more than any account's
+ * max_properties (<= 1024) allows, so such a record is refused anyway, but a
+ * 1 MiB array of tiny values under a long key no longer becomes hundreds of
+ * MiB of keys. A value that would go beyond it is stringified instead. */
+#define FLATTEN_MAX_PROPS 1025
 #define KEY_BUF           512
 
 static int str_list_has(const struct tcb_str_list *list, const char *s)
@@ -143,6 +148,43 @@ static int flatten(json_t *props, char *key, size_t key_len, const json_t *v, in
     return 0;
 }
 
+/* How many properties flatten would write for v, counting no further than
+ * just past limit. */
+static size_t flat_count(const json_t *v, size_t limit, int depth)
+{
+    size_t n = 0, i;
+    const char *sub;
+    json_t *child;
+    if (json_is_null(v) || is_empty_container(v)) {
+        return 0;
+    }
+    if ((!json_is_object(v) && !json_is_array(v)) || depth >= FLATTEN_MAX_DEPTH) {
+        return 1;
+    }
+    if (json_is_object(v)) {
+        json_object_foreach ((json_t *)v, sub, child) {
+            if ((n += flat_count(child, limit - n, depth + 1)) > limit) {
+                return n;
+            }
+        }
+    } else {
+        json_array_foreach (v, i, child) {
+            if ((n += flat_count(child, limit - n, depth + 1)) > limit) {
+                return n;
+            }
+        }
+    }
+    return n;
+}
+
+/* 1 when flattening v keeps props within FLATTEN_MAX_PROPS. */
+static int flatten_fits(const json_t *props, const json_t *v)
+{
+    size_t have = json_object_size(props);
+    return have <= FLATTEN_MAX_PROPS &&
+           flat_count(v, FLATTEN_MAX_PROPS - have, 0) <= FLATTEN_MAX_PROPS - have;
+}
+
 /* One source field -> zero or more properties. */
 static int add_field(const struct tcb_mapping *m, json_t *props, const char *source,
                      const json_t *v)
@@ -176,7 +218,7 @@ static int add_field(const struct tcb_mapping *m, json_t *props, const char *sou
     if (is_empty_container(v) || m->nested == TCB_NESTED_DROP) {
         return 0;
     }
-    if (m->nested == TCB_NESTED_FLATTEN) {
+    if (m->nested == TCB_NESTED_FLATTEN && flatten_fits(props, v)) {
         return flatten(props, key, strlen(key), v, 0);
     }
     return put(props, key, stringify(v));
