@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "transforms/text.h"
@@ -171,6 +172,21 @@ static int check_ts(const json_t *record, char *reason, size_t reason_len)
     return 0;
 }
 
+/* 1 when a string value is a date that is not "$D_<epoch seconds>" (an
+ * optional '-', then digits, below the millisecond threshold). */
+static int bad_date(const json_t *value)
+{
+    const char *s = json_is_string(value) ? json_string_value(value) : "";
+    size_t digits;
+    if (strncmp(s, "$D_", 3) != 0) {
+        return 0;
+    }
+    s += 3 + (s[3] == '-');
+    digits = strspn(s, "0123456789");
+    return digits == 0 || s[digits] != '\0' || digits > 11 ||
+           strtoll(s, NULL, 10) >= TS_MS_THRESHOLD;
+}
+
 /* One property (key, value) of evtData / profileData, or of an Items entry. */
 static int check_property(const char *key, const json_t *value, int profile, char *reason,
                           size_t reason_len)
@@ -189,6 +205,8 @@ static int check_property(const char *key, const json_t *value, int profile, cha
         what = "has a value longer than 512 bytes";
     } else if (json_is_object(value) || json_is_array(value)) {
         what = "has a value that is not a scalar (string, number, boolean or date)";
+    } else if (bad_date(value)) {
+        what = "has a date that is not $D_<epoch seconds>";
     } else {
         return 0;
     }

@@ -111,6 +111,33 @@ static void test_event_rules(void **state)
     expect("[1]", 524, "neither");
 }
 
+/* Dates are "$D_<epoch seconds>": a "$D_" value in any other form (text,
+ * milliseconds, nothing) would be stored as a wrong date or refused. */
+static void test_dates(void **state)
+{
+    static const char *const good[] = {"$D_1700000000", "$D_-315619200", "$D_0"};
+    static const char *const bad[] = {"$D_abc", "$D_1700000000000", "$D_", "$D_17e8",
+                                      "$D_-",   "$D_ 1700000000"};
+    char text[256];
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        snprintf(text, sizeof(text),
+                 "{\"type\":\"event\",\"evtName\":\"e\",\"identity\":\"u\",\"evtData\":{"
+                 "\"When\":\"%s\"}}",
+                 good[i]);
+        expect(text, 0, "");
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text),
+                 "{\"identity\":\"u\",\"type\":\"profile\",\"profileData\":{\"DOB\":\"%s\"}}",
+                 bad[i]);
+        expect(text, 512, "$D_<epoch seconds>");
+    }
+    expect("{\"type\":\"event\",\"evtName\":\"Charged\",\"identity\":\"u\",\"evtData\":{"
+           "\"Items\":[{\"Until\":\"$D_x\"}]}}",
+           512, "\"Until\"");
+}
+
 /* CleverTap matches event names case- and space-insensitively, whatever
  * their length: "charged" is the Charged event (its Items are accepted), and
  * a reserved name padded with spaces is still reserved. */
@@ -168,7 +195,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_records), cmocka_unit_test(test_recorded_profile_texts),
         cmocka_unit_test(test_event_rules),   cmocka_unit_test(test_event_names_fold),
-        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_dates),         cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
