@@ -261,7 +261,9 @@ struct tcb_ingest_server *tcb_ingest_server_start(const struct tcb_config *cfg,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->ingest.max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->ingest.connection_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, server, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+        on_completed, server, MHD_OPTION_END);
+    /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: that sets SO_REUSEPORT, which would let a
+     * second talon-ingest on the same port start silently and share the traffic. */
     if (server->daemon == NULL) {
         snprintf(err, err_len, "cannot listen on %s", cfg->ingest.listen);
         free(server);
