@@ -12,7 +12,7 @@ struct tcb_config;
 /* Reads path ("-" = stdin), writes results to out. cfg is borrowed.
  * Returns an exit code: 0 when the input was read to the end (whatever the
  * verdicts), 1 when it could not be opened or read or the output could not be
- * written (full disk, closed pipe). *
+ * written (full disk, closed pipe). */
 int tcb_transform_cli_run(const struct tcb_config *cfg, const char *path, FILE *out);
 
 #endif
