@@ -6,7 +6,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$1
-LIBS=${TCB_KAFKA_LIBS:-$HOME/.cache/tcb-kafka-libs}
+LIBS=${TCB_KAFKA_LIBS:-${HOME:-/root}/.cache/tcb-kafka-libs}
 BOOTSTRAP=127.0.0.1:29092
 
 if [ -f "$WORK/pid" ] && kill -0 "$(cat "$WORK/pid")" 2>/dev/null; then
