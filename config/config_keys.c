@@ -148,7 +148,7 @@ static const struct tcb_key batch_keys[] = {
            "wait for a fuller batch"),
 };
 static const struct tcb_key stale_keys[] = {
-    LONG_AS("after_s", struct tcb_config_sink, stale_after_s, "7200", 1, 31536000,
+    LONG_AS("after_s", struct tcb_config_sink, stale_after_s, "7200", 0, 31536000,
             "an event older than this is stale"),
     {.name = "policy",
      .type = TCB_KEY_ENUM,

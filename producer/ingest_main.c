@@ -32,6 +32,10 @@ struct ingest {
 static int is_ready(void *ctx, char *why, size_t why_len)
 {
     struct ingest *ingest = ctx;
+    if (tcb_signals_stop_requested()) { /* draining: take this instance out of rotation */
+        snprintf(why, why_len, "shutting down");
+        return 0;
+    }
     return tcb_ingest_producer_ready(ingest->producer, why, why_len);
 }
 

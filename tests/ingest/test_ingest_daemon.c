@@ -473,8 +473,8 @@ static void *post_during_outage(void *arg)
 }
 
 /* SIGTERM while a request waits for an unreachable Kafka: the client gets
- * its 503 (no 2xx for an unacknowledged record, no hang) and the daemon
- * exits 0. */
+ * its 503 (no 2xx for an unacknowledged record, no hang), /readyz says
+ * "shutting down" meanwhile, and the daemon exits 0. */
 static void test_sigterm_answers_waiting_requests(void **state)
 {
     assert_true(harness_broker_command(&broker, "down 1"));
@@ -488,6 +488,16 @@ static void test_sigterm_answers_waiting_requests(void **state)
         struct timespec ts = {0, 10 * 1000000L};
         nanosleep(&ts, NULL);
     }
+    /* While it drains, /readyz takes the instance out of rotation. */
+    kill(ingest.pid, SIGTERM);
+    int seen_shutting_down = 0;
+    for (int i = 0; i < 100 && !seen_shutting_down; i++) {
+        if (harness_http(ingest.ops_port, "GET", "/readyz", NULL, NULL, 0, body, sizeof(body)) ==
+                503 &&
+            strstr(body, "shutting down") != NULL)
+            seen_shutting_down = 1;
+    }
+    assert_true(seen_shutting_down);
     assert_int_equal(harness_ingest_stop(&ingest, SIGTERM), 0);
     pthread_join(pending.thread, NULL);
     assert_int_equal(pending.status, 503);
