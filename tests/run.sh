@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake ninja-build pkg-config gcc make clang clang-format libclang-rt-14-dev
+packages=(cmake ninja-build pkg-config gcc make clang-format
           librdkafka-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev
           libcmocka-dev kcat curl)
 
