@@ -2,6 +2,9 @@
  * to stderr (or a test stream) in a single call. Owns no other state. */
 #include "common/log.h"
 
+#include "common/buf.h"
+#include "common/json_text.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,7 +12,8 @@
 #include <time.h>
 
 #define TCB_LOG_MESSAGE_MAX 2048
-#define TCB_LOG_LINE_MAX    (TCB_LOG_MESSAGE_MAX * 2 + 512)
+/* Escaping grows a byte to at most 6 (\u00XX): a whole line always fits. */
+#define TCB_LOG_LINE_MAX (TCB_LOG_MESSAGE_MAX * 6 + 512)
 
 static const char *log_program = "tcb";
 static enum tcb_log_level log_min_level = TCB_LOG_INFO;
@@ -62,35 +66,6 @@ int tcb_log_enabled(enum tcb_log_level level)
     return level >= log_min_level;
 }
 
-/* Appends text to out[*len..cap) escaped for a JSON string or a quoted logfmt
- * value (the same escapes serve both). Control bytes become \u00XX; output
- * stops silently at the ceiling. */
-static void append_escaped(char *out, size_t cap, size_t *len, const char *text)
-{
-    for (const unsigned char *p = (const unsigned char *)text; *p && *len + 7 < cap; p++) {
-        if (*p == '"' || *p == '\\') {
-            out[(*len)++] = '\\';
-            out[(*len)++] = (char)*p;
-        } else if (*p == '\n') {
-            out[(*len)++] = '\\';
-            out[(*len)++] = 'n';
-        } else if (*p < 0x20) {
-            *len += (size_t)snprintf(out + *len, cap - *len, "\\u%04x", *p);
-        } else {
-            out[(*len)++] = (char)*p;
-        }
-    }
-}
-
-static void append_raw(char *out, size_t cap, size_t *len, const char *text)
-{
-    size_t n = strlen(text);
-    if (*len + n >= cap)
-        n = cap - *len - 1;
-    memcpy(out + *len, text, n);
-    *len += n;
-}
-
 static void format_time(char *buf, size_t cap)
 {
     struct timespec now;
@@ -107,11 +82,8 @@ void tcb_vlog(enum tcb_log_level level, const char *event, const char *fmt, va_l
         return;
     char message[TCB_LOG_MESSAGE_MAX];
     char when[40];
-    char line[TCB_LOG_LINE_MAX];
-    size_t len = 0;
     vsnprintf(message, sizeof(message), fmt, ap);
     format_time(when, sizeof(when));
-    const size_t cap = sizeof(line) - 2;
     const struct {
         const char *key;
         const char *value;
@@ -124,28 +96,29 @@ void tcb_vlog(enum tcb_log_level level, const char *event, const char *fmt, va_l
         {"msg", message, 1},
     };
     const int json = log_format == TCB_LOG_FORMAT_JSON;
-    append_raw(line, cap, &len, json ? "{" : "");
+    struct tcb_buf line;
+    tcb_buf_init(&line, TCB_LOG_LINE_MAX);
+    int rc = tcb_buf_append_str(&line, json ? "{" : "");
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        if (i)
-            append_raw(line, cap, &len, json ? "," : " ");
-        append_raw(line, cap, &len, json ? "\"" : "");
-        append_raw(line, cap, &len, fields[i].key);
-        append_raw(line, cap, &len, json ? "\":\"" : (fields[i].quoted ? "=\"" : "="));
-        if (json || fields[i].quoted)
-            append_escaped(line, cap, &len, fields[i].value);
+        rc |= tcb_buf_printf(&line, json ? "%s\"%s\":" : "%s%s=", i ? (json ? "," : " ") : "",
+                             fields[i].key);
+        if (json || fields[i].quoted) /* the same escapes serve JSON and logfmt */
+            rc |= tcb_buf_append_json_string(&line, fields[i].value, strlen(fields[i].value));
         else
-            append_raw(line, cap, &len, fields[i].value);
-        append_raw(line, cap, &len, json || fields[i].quoted ? "\"" : "");
+            rc |= tcb_buf_append_str(&line, fields[i].value);
     }
-    append_raw(line, cap, &len, json ? "}" : "");
-    line[len++] = '\n';
-    line[len] = '\0';
+    rc |= tcb_buf_append_str(&line, json ? "}\n" : "\n");
+    if (rc != 0) { /* out of memory: the line is lost, never half written */
+        tcb_buf_free(&line, 0);
+        return;
+    }
 
     pthread_mutex_lock(&log_lock);
     FILE *stream = log_stream ? log_stream : stderr;
-    fwrite(line, 1, len, stream);
+    fwrite(line.data, 1, line.len, stream);
     fflush(stream);
     pthread_mutex_unlock(&log_lock);
+    tcb_buf_free(&line, 0);
 }
 
 void tcb_log(enum tcb_log_level level, const char *event, const char *fmt, ...)

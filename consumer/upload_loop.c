@@ -26,11 +26,8 @@ void tcb_upload_give_back_xfer(struct tcb_uploader *up, struct tcb_upload_xfer *
 {
     xfer->batch = NULL;
     xfer->acct = NULL;
-    if (xfer->resp_cap > 64 * 1024) {
-        free(xfer->resp); /* do not keep a large buffer per idle transfer */
-        xfer->resp = NULL;
-        xfer->resp_cap = 0;
-        xfer->resp_len = 0;
+    if (xfer->resp.cap > 64 * 1024) {
+        tcb_buf_free(&xfer->resp, 0); /* do not keep a large buffer per idle transfer */
     }
     xfer->next_free = up->free_xfers;
     up->free_xfers = xfer;
@@ -359,8 +356,8 @@ static void handle_done(struct tcb_uploader *up, struct tcb_upload_xfer *xfer, C
     tcb_histogram_observe(up->m.latency, labels, (double)(now_ms - xfer->started_ms) / 1000.0);
 
     struct tcb_upload_verdict_info info;
-    tcb_upload_classify(tcb_upload_xfer_transport(result), tcb_upload_xfer_status(xfer), xfer->resp,
-                        xfer->resp_len, xfer->resp_truncated, batch->count, &info);
+    tcb_upload_classify(tcb_upload_xfer_transport(result), tcb_upload_xfer_status(xfer),
+                        xfer->resp.data, xfer->resp.len, xfer->resp_truncated, batch->count, &info);
     if (result != CURLE_OK) {
         TCB_DEBUG("upload.transport", "account %s: %s", label,
                   xfer->errbuf[0] ? xfer->errbuf : curl_easy_strerror(result));

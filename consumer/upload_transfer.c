@@ -11,26 +11,14 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
     struct tcb_upload_xfer *xfer = userp;
     size_t n = size * nmemb;
-    size_t room = xfer->resp_max - xfer->resp_len;
+    size_t room = xfer->resp.limit - xfer->resp.len;
     size_t take = n < room ? n : room;
     if (take < n) {
         xfer->resp_truncated = 1;
     }
-    if (xfer->resp_len + take + 1 > xfer->resp_cap) {
-        size_t cap = xfer->resp_cap ? xfer->resp_cap : 4096;
-        while (cap < xfer->resp_len + take + 1) {
-            cap *= 2;
-        }
-        char *grown = realloc(xfer->resp, cap);
-        if (!grown) {
-            abort(); /* out of memory */
-        }
-        xfer->resp = grown;
-        xfer->resp_cap = cap;
+    if (tcb_buf_append(&xfer->resp, data, take) != 0) {
+        abort(); /* out of memory */
     }
-    memcpy(xfer->resp + xfer->resp_len, data, take);
-    xfer->resp_len += take;
-    xfer->resp[xfer->resp_len] = '\0';
     return n; /* keep reading so the connection stays reusable */
 }
 
@@ -58,7 +46,7 @@ struct tcb_upload_xfer *tcb_upload_xfer_new(size_t resp_max)
     if (!xfer) {
         return NULL;
     }
-    xfer->resp_max = resp_max;
+    tcb_buf_init(&xfer->resp, resp_max);
     xfer->easy = curl_easy_init();
     if (!xfer->easy) {
         tcb_upload_xfer_free(xfer);
@@ -75,20 +63,17 @@ void tcb_upload_xfer_free(struct tcb_upload_xfer *xfer)
     if (xfer->easy) {
         curl_easy_cleanup(xfer->easy);
     }
-    free(xfer->resp);
+    tcb_buf_free(&xfer->resp, 0);
     free(xfer);
 }
 
 int tcb_upload_xfer_prepare(struct tcb_upload_xfer *xfer, const struct tcb_upload_request *req)
 {
     CURL *easy = xfer->easy;
-    xfer->resp_len = 0;
+    tcb_buf_reset(&xfer->resp);
     xfer->resp_truncated = 0;
     xfer->retry_after[0] = '\0';
     xfer->errbuf[0] = '\0';
-    if (xfer->resp) {
-        xfer->resp[0] = '\0';
-    }
     CURLcode rc = CURLE_OK;
     /* One chain instead of many ifs; the first failure sticks. */
     rc = rc ? rc : curl_easy_setopt(easy, CURLOPT_URL, req->url);

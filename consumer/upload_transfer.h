@@ -4,6 +4,7 @@
 #ifndef TCB_CONSUMER_UPLOAD_TRANSFER_H
 #define TCB_CONSUMER_UPLOAD_TRANSFER_H
 
+#include "common/buf.h"
 #include "consumer/upload_outcome.h"
 
 #include <curl/curl.h>
@@ -17,10 +18,9 @@ struct tcb_upload_xfer {
     struct tcb_batch *batch;           /* borrowed while the request runs */
     struct tcb_upload_account *acct;   /* borrowed while the request runs */
     struct tcb_upload_xfer *next_free; /* link in the uploader's pool */
-    char *resp;                        /* response body, owned, capped at resp_max */
-    size_t resp_len, resp_cap, resp_max;
-    int resp_truncated;
-    char retry_after[32]; /* Retry-After header value, "" when absent */
+    struct tcb_buf resp;               /* response body, owned; its limit is the capture cap */
+    int resp_truncated;                /* the peer sent more than the cap */
+    char retry_after[32];              /* Retry-After header value, "" when absent */
     char errbuf[CURL_ERROR_SIZE];
     int64_t started_ms;
 };

@@ -65,25 +65,11 @@ int tcb_ingest_request_append(struct tcb_ingest_request *request, const char *da
                  request->cfg->ingest.connection_timeout_s);
         return -1;
     }
-    if (request->too_large || size > max - request->body_len) {
+    if (request->too_large || size > max - request->body.len) {
         request->too_large = 1;
         return 0;
     }
-    if (request->body_len + size > request->body_cap) {
-        size_t cap = request->body_cap ? request->body_cap : 4096;
-        while (cap < request->body_len + size)
-            cap *= 2;
-        if (cap > max)
-            cap = max;
-        char *grown = realloc(request->body, cap);
-        if (grown == NULL)
-            return -1;
-        request->body = grown;
-        request->body_cap = cap;
-    }
-    memcpy(request->body + request->body_len, data, size);
-    request->body_len += size;
-    return 0;
+    return tcb_buf_append(&request->body, data, size) == 0 ? 0 : -1;
 }
 
 /* Queues one record; counts it as pending first so that an acknowledgement
@@ -116,7 +102,7 @@ static int queue_record(struct tcb_ingest_request *request, const void *value, s
 
 static int dispatch_upload(struct tcb_ingest_request *request, struct tcb_ingest_answer *answer)
 {
-    switch (tcb_ingest_upload_parse(request->body, request->body_len, &request->upload)) {
+    switch (tcb_ingest_upload_parse(request->body.data, request->body.len, &request->upload)) {
     case TCB_INGEST_PARSE_OK:
         break;
     case TCB_INGEST_PARSE_NOT_JSON:
@@ -153,13 +139,14 @@ static int dispatch_notification(struct tcb_ingest_request *request,
                                  struct tcb_ingest_answer *answer)
 {
     char *key = NULL;
-    int rc = tcb_ingest_notification_key(request->body, request->body_len, &key);
+    int rc = tcb_ingest_notification_key(request->body.data, request->body.len, &key);
     if (rc == TCB_INGEST_PARSE_NOT_JSON)
         return deny(answer, 400, "Request body is not a JSON object");
     if (rc != TCB_INGEST_PARSE_OK)
         return deny(answer, 503, "Out of memory");
     request->record_count = 1;
-    rc = queue_record(request, request->body, request->body_len, key, key ? strlen(key) : 0, 0);
+    rc =
+        queue_record(request, request->body.data, request->body.len, key, key ? strlen(key) : 0, 0);
     free(key);
     if (rc == TCB_INGEST_SEND_TOO_LARGE)
         return deny(answer, 413, TCB_INGEST_RECORD_TOO_LARGE);
@@ -186,6 +173,6 @@ void tcb_ingest_request_free(struct tcb_ingest_request *request)
     if (request == NULL)
         return;
     tcb_ingest_upload_free(&request->upload);
-    free(request->body);
+    tcb_buf_free(&request->body, 0);
     free(request);
 }

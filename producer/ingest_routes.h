@@ -5,6 +5,7 @@
 #ifndef TCB_PRODUCER_INGEST_ROUTES_H
 #define TCB_PRODUCER_INGEST_ROUTES_H
 
+#include "common/buf.h"
 #include "producer/ingest_records.h"
 #include "producer/ingest_request_id.h"
 
@@ -34,9 +35,7 @@ struct tcb_ingest_request {
     struct tcb_ingest_producer *producer; /* borrowed */
     void *connection;                     /* the server's connection handle */
     enum tcb_ingest_route route;
-    char *body; /* owned; at most cfg->ingest.max_body_bytes */
-    size_t body_len;
-    size_t body_cap;
+    struct tcb_buf body; /* owned; limit cfg->ingest.max_body_bytes */
     int too_large;
     int waiting;              /* records queued, response deferred to the acknowledgements */
     int oversized;            /* a record exceeds Kafka's message size: 413, never queued */

@@ -122,6 +122,7 @@ static enum MHD_Result begin(struct tcb_ingest_server *server, struct MHD_Connec
     request->producer = server->producer;
     request->connection = connection;
     request->route = route;
+    tcb_buf_init(&request->body, (size_t)server->cfg->ingest.max_body_bytes);
     *req_cls = request;
 
     char *user = NULL;

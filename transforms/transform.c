@@ -4,11 +4,13 @@
  * the caller decides what to do with each verdict. */
 #include "transforms/transform.h"
 
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "transforms/dates.h"
 #include "transforms/mapping.h"
 #include "transforms/notifications.h"
@@ -40,50 +42,33 @@ struct target {
 };
 
 struct dump_buf {
-    char *data;
-    size_t len;
-    size_t cap;
+    struct tcb_buf buf;
     int too_big;
 };
 
 static int dump_write(const char *s, size_t n, void *data)
 {
     struct dump_buf *b = data;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap == 0 ? 512 : b->cap;
-        char *grown;
-        while (cap < b->len + n + 1) {
-            cap *= 2;
-        }
-        if (cap > DUMP_MAX_BYTES) {
-            b->too_big = 1;
-            return -1;
-        }
-        if ((grown = realloc(b->data, cap)) == NULL) {
-            return -1;
-        }
-        b->data = grown;
-        b->cap = cap;
+    if (n > b->buf.limit - b->buf.len) {
+        b->too_big = 1;
+        return -1;
     }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
+    return tcb_buf_append(&b->buf, s, n);
 }
 
 /* Compact JSON of v in a new malloc'd buffer (*len bytes + NUL), or NULL on
  * allocation failure or beyond DUMP_MAX_BYTES (then *too_big is set). */
 static char *dump(const json_t *v, size_t *len, int *too_big)
 {
-    struct dump_buf b = {NULL, 0, 0, 0};
+    struct dump_buf b = {.too_big = 0};
+    tcb_buf_init(&b.buf, DUMP_MAX_BYTES - 1); /* the bytes and their NUL fit in the cap */
     if (json_dump_callback(v, dump_write, &b, TCB_JSON_FLAGS | JSON_ENCODE_ANY) != 0 ||
-        b.data == NULL) {
-        free(b.data);
+        b.buf.data == NULL) {
+        tcb_buf_free(&b.buf, 0);
         *too_big = b.too_big;
         return NULL;
     }
-    *len = b.len;
-    return b.data;
+    return tcb_buf_take(&b.buf, len);
 }
 
 /* Grows an output array to hold one more element. */

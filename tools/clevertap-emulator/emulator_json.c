@@ -2,37 +2,10 @@
  * by " , " + "}", key " : " value, "[ ]" for an empty array. Never parses. */
 #include "tools/clevertap-emulator/emulator_json.h"
 
+#include "common/json_text.h"
+
 #include <stdio.h>
 #include <string.h>
-
-int tcb_emu_json_string(struct tcb_buf *buf, const char *text, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    static const char named_escapes[] = "\"\\\n\r\t";
-    static const char named_letters[] = "\"\\nrt";
-    int rc = tcb_buf_append(buf, "\"", 1);
-    size_t start = 0;
-    for (size_t i = 0; i < len && rc == 0; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        rc |= tcb_buf_append(buf, text + start, i - start);
-        start = i + 1;
-        const char *named = c ? strchr(named_escapes, c) : NULL;
-        if (named) {
-            char esc[2] = {'\\', named_letters[named - named_escapes]};
-            rc |= tcb_buf_append(buf, esc, sizeof(esc));
-        } else {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
-            rc |= tcb_buf_append(buf, esc, sizeof(esc));
-        }
-    }
-    if (rc == 0)
-        rc = tcb_buf_append(buf, text + start, len - start);
-    if (rc == 0)
-        rc = tcb_buf_append(buf, "\"", 1);
-    return rc ? -1 : 0;
-}
 
 static int write_real(struct tcb_buf *buf, double value)
 {
@@ -55,7 +28,7 @@ static int write_object(struct tcb_buf *buf, const json_t *object)
         if (!first && tcb_buf_append_str(buf, " , ") != 0)
             return -1;
         first = 0;
-        if (tcb_emu_json_string(buf, key, strlen(key)) != 0 ||
+        if (tcb_buf_append_json_string(buf, key, strlen(key)) != 0 ||
             tcb_buf_append_str(buf, " : ") != 0 || tcb_emu_json_spaced(buf, member) != 0)
             return -1;
     }
@@ -86,7 +59,7 @@ int tcb_emu_json_spaced(struct tcb_buf *buf, const json_t *value)
     case JSON_ARRAY:
         return write_array(buf, value);
     case JSON_STRING:
-        return tcb_emu_json_string(buf, json_string_value(value), json_string_length(value));
+        return tcb_buf_append_json_string(buf, json_string_value(value), json_string_length(value));
     case JSON_INTEGER:
         return tcb_buf_printf(buf, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
     case JSON_REAL:

@@ -11,7 +11,5 @@
 /* Appends value (borrowed) in CleverTap's spacing. Returns 0, or -1 when the
  * buffer's ceiling was reached (the buffer then holds a truncated prefix). */
 int tcb_emu_json_spaced(struct tcb_buf *buf, const json_t *value);
-/* Appends text as a quoted, escaped JSON string. Returns 0 or -1 as above. */
-int tcb_emu_json_string(struct tcb_buf *buf, const char *text, size_t len);
 
 #endif

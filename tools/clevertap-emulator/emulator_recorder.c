@@ -2,6 +2,7 @@
  * O_APPEND descriptor: no stdio buffer, so every answered line is on disk.
  * Builds lines in a bounded buffer, flushed in chunks of at most 1 MiB. */
 #include "tools/clevertap-emulator/emulator_recorder.h"
+#include "common/json_text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,7 +80,7 @@ static int append_line(struct tcb_buf *chunk, const char *account_id, const json
     if (!compact)
         return -1;
     tcb_buf_append_str(chunk, "{\"account\":");
-    tcb_emu_json_string(chunk, account_id, strlen(account_id));
+    tcb_buf_append_json_string(chunk, account_id, strlen(account_id));
     tcb_buf_append_str(chunk, ",\"record\":");
     tcb_buf_append_str(chunk, compact);
     tcb_buf_append_str(chunk, "}\n");

@@ -1,6 +1,7 @@
 /* Counters behind GET /stats and the per-account concurrency slots. One mutex
  * guards everything; critical sections are a few increments long. */
 #include "tools/clevertap-emulator/emulator_stats.h"
+#include "common/json_text.h"
 
 #include <string.h>
 
@@ -139,7 +140,7 @@ static void render_accounts(const struct tcb_emu_stats *stats, struct tcb_buf *o
         const char *id = stats->accounts->items[i].id;
         if (i > 0)
             tcb_buf_append_str(out, ",");
-        tcb_emu_json_string(out, id, strlen(id));
+        tcb_buf_append_json_string(out, id, strlen(id));
         tcb_buf_printf(out,
                        ":{\"requests\":%llu,\"records_accepted\":%llu,\"in_flight\":%d,"
                        "\"max_concurrent_seen\":%d}",

@@ -2,6 +2,7 @@
  * validator, 555 injection, CleverTap's success/partial/fail body with the
  * "Skipped record number : N" suffix. Never does I/O or decides HTTP faults. */
 #include "tools/clevertap-emulator/emulator_upload.h"
+#include "common/json_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@ char *tcb_emu_fail_body(const char *error, int code, size_t *len)
     struct tcb_buf buf;
     tcb_buf_init(&buf, 4096);
     tcb_buf_append_str(&buf, "{ \"status\" : \"fail\" , \"error\" : ");
-    tcb_emu_json_string(&buf, error, strlen(error));
+    tcb_buf_append_json_string(&buf, error, strlen(error));
     tcb_buf_printf(&buf, " , \"code\" : %d}", code);
     if (buf.overflow) {
         tcb_buf_free(&buf, 0);
@@ -49,7 +50,7 @@ static void write_unprocessed(struct tcb_buf *out, int code, const char *reason,
     tcb_buf_init(&text, REASON_MAX + 64);
     tcb_buf_printf(&text, "%sSkipped record number : %zu", reason, number);
     tcb_buf_printf(out, "{ \"status\" : \"fail\" , \"code\" : %d , \"error\" : ", code);
-    tcb_emu_json_string(out, text.data ? text.data : "", text.len);
+    tcb_buf_append_json_string(out, text.data ? text.data : "", text.len);
     tcb_buf_append_str(out, " , \"record\" : ");
     tcb_emu_json_spaced(out, record);
     tcb_buf_append_str(out, "}");
