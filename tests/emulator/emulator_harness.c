@@ -32,15 +32,18 @@ static void nap_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static pid_t spawn(const char *const *argv, int quiet)
+/* Forks and execs argv; the child's output goes to log_path (never to ctest's
+ * pipe, which a leaked child would hold open), or to /dev/null when NULL. */
+static pid_t spawn(const char *const *argv, const char *log_path)
 {
     pid_t pid = fork();
     if (pid != 0)
         return pid;
-    if (quiet) {
-        int null_fd = open("/dev/null", O_WRONLY);
-        dup2(null_fd, STDOUT_FILENO);
-        dup2(null_fd, STDERR_FILENO);
+    int fd = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600)
+                      : open("/dev/null", O_WRONLY);
+    if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
     }
     execv(argv[0], (char *const *)argv);
     _exit(127);
@@ -70,7 +73,7 @@ int tcb_test_emu_run(const char *const *args)
     for (int i = 0; args && args[i] && n < MAX_ARGS - 1; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    pid_t pid = spawn(argv, 1);
+    pid_t pid = spawn(argv, NULL);
     if (pid < 0)
         return -1;
     int rc = wait_exit(pid, STOP_WAIT_MS);
@@ -94,67 +97,102 @@ static int read_port(const char *path)
     return port;
 }
 
-static void remove_dir(struct tcb_test_emu *emu)
+void tcb_test_emu_cleanup(struct tcb_test_emu *emu)
 {
     char path[256];
+    if (emu->dir[0] == '\0')
+        return;
     snprintf(path, sizeof(path), "%s/port", emu->dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/emulator.log", emu->dir);
     unlink(path);
     unlink(emu->record_path);
     rmdir(emu->dir);
+    emu->dir[0] = '\0';
 }
 
-int tcb_test_emu_start(struct tcb_test_emu *emu, const char *const *extra_args)
+void tcb_test_emu_print_log(const struct tcb_test_emu *emu)
 {
-    char port_path[256];
+    char path[256];
+    char line[512];
+    snprintf(path, sizeof(path), "%s/emulator.log", emu->dir);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof(line), f))
+        fprintf(stderr, "emulator: %s", line);
+    if (f)
+        fclose(f);
+}
+
+int tcb_test_emu_launch(struct tcb_test_emu *emu, int port, const char *const *args)
+{
+    char port_path[256], listen[64], log_path[256];
     const char *argv[MAX_ARGS];
     int n = 0;
-    memset(emu, 0, sizeof(*emu));
-    snprintf(emu->dir, sizeof(emu->dir), "/tmp/tcb-emu-test-XXXXXX");
-    if (!mkdtemp(emu->dir))
-        return -1;
-    snprintf(emu->record_path, sizeof(emu->record_path), "%s/records.ndjson", emu->dir);
+    if (emu->dir[0] == '\0') {
+        snprintf(emu->dir, sizeof(emu->dir), "/tmp/tcb-emu-test-XXXXXX");
+        if (!mkdtemp(emu->dir)) {
+            emu->dir[0] = '\0';
+            return -1;
+        }
+        snprintf(emu->record_path, sizeof(emu->record_path), "%s/records.ndjson", emu->dir);
+    }
     snprintf(port_path, sizeof(port_path), "%s/port", emu->dir);
+    snprintf(log_path, sizeof(log_path), "%s/emulator.log", emu->dir);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+    unlink(port_path);
     argv[n++] = tcb_test_emu_binary();
     argv[n++] = "--listen";
-    argv[n++] = "127.0.0.1:0";
+    argv[n++] = listen;
     argv[n++] = "--port-file";
     argv[n++] = port_path;
     argv[n++] = "--record";
     argv[n++] = emu->record_path;
-    argv[n++] = "--account";
-    argv[n++] = TCB_TEST_ACCOUNT_1 ":" TCB_TEST_PASSCODE_1;
-    argv[n++] = "--account";
-    argv[n++] = TCB_TEST_ACCOUNT_2 ":" TCB_TEST_PASSCODE_2;
-    argv[n++] = "--log-level";
-    argv[n++] = "warn";
-    for (int i = 0; extra_args && extra_args[i] && n < MAX_ARGS - 1; i++)
-        argv[n++] = extra_args[i];
+    for (int i = 0; args && args[i] && n < MAX_ARGS - 1; i++)
+        argv[n++] = args[i];
     argv[n] = NULL;
-    emu->pid = spawn(argv, 0);
-    if (emu->pid < 0) {
-        remove_dir(emu);
+    emu->port = 0;
+    emu->pid = spawn(argv, log_path);
+    if (emu->pid < 0)
         return -1;
-    }
     for (int waited = 0; waited < START_WAIT_MS; waited += 10) {
         emu->port = read_port(port_path);
         if (emu->port > 0)
             return 0;
-        if (waitpid(emu->pid, NULL, WNOHANG) == emu->pid)
-            break;
+        if (waitpid(emu->pid, NULL, WNOHANG) == emu->pid) {
+            emu->pid = 0;
+            tcb_test_emu_print_log(emu);
+            return -1;
+        }
         nap_ms(10);
     }
     kill(emu->pid, SIGKILL);
     waitpid(emu->pid, NULL, 0);
-    remove_dir(emu);
+    emu->pid = 0;
     return -1;
 }
 
-int tcb_test_emu_stop(struct tcb_test_emu *emu)
+int tcb_test_emu_start(struct tcb_test_emu *emu, const char *const *extra_args)
 {
-    return tcb_test_emu_stop_with(emu, SIGTERM);
+    const char *args[MAX_ARGS];
+    int n = 0;
+    memset(emu, 0, sizeof(*emu));
+    args[n++] = "--account";
+    args[n++] = TCB_TEST_ACCOUNT_1 ":" TCB_TEST_PASSCODE_1;
+    args[n++] = "--account";
+    args[n++] = TCB_TEST_ACCOUNT_2 ":" TCB_TEST_PASSCODE_2;
+    args[n++] = "--log-level";
+    args[n++] = "warn";
+    for (int i = 0; extra_args && extra_args[i] && n < MAX_ARGS - 1; i++)
+        args[n++] = extra_args[i];
+    args[n] = NULL;
+    if (tcb_test_emu_launch(emu, 0, args) != 0) {
+        tcb_test_emu_cleanup(emu);
+        return -1;
+    }
+    return 0;
 }
 
-int tcb_test_emu_stop_with(struct tcb_test_emu *emu, int signo)
+int tcb_test_emu_halt(struct tcb_test_emu *emu, int signo)
 {
     if (emu->pid <= 0)
         return -1;
@@ -166,7 +204,18 @@ int tcb_test_emu_stop_with(struct tcb_test_emu *emu, int signo)
         rc = -1;
     }
     emu->pid = 0;
-    remove_dir(emu);
+    return rc;
+}
+
+int tcb_test_emu_stop(struct tcb_test_emu *emu)
+{
+    return tcb_test_emu_stop_with(emu, SIGTERM);
+}
+
+int tcb_test_emu_stop_with(struct tcb_test_emu *emu, int signo)
+{
+    int rc = tcb_test_emu_halt(emu, signo);
+    tcb_test_emu_cleanup(emu);
     return rc;
 }
 

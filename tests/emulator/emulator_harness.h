@@ -1,5 +1,6 @@
-/* Test harness for the real clevertap-emulator binary: starts it on
- * 127.0.0.1 with port 0 + --port-file in a fresh temporary directory, sends
+/* Test harness for the real clevertap-emulator binary, shared by the
+ * emulator's and the uploader's tests: starts it on 127.0.0.1 (port 0 +
+ * --port-file, or a fixed port to restart it) in a temporary directory, sends
  * requests with libcurl, stops it with SIGTERM. Loopback only. */
 #ifndef TCB_TESTS_EMULATOR_HARNESS_H
 #define TCB_TESTS_EMULATOR_HARNESS_H
@@ -36,6 +37,20 @@ const char *tcb_test_emu_binary(void);
  * arguments (NULL-terminated, may be NULL). Returns 0 once it serves, -1 when
  * it could not start (it is then not running). */
 int tcb_test_emu_start(struct tcb_test_emu *emu, const char *const *extra_args);
+/* Starts the binary on 127.0.0.1:port (0 = any) with --port-file and --record
+ * in emu->dir (made on first use, kept across restarts so the record file
+ * survives) and args (NULL-terminated, may be NULL); its output goes to
+ * emu->dir/emulator.log. Returns 0 once it serves, -1 when it did not start
+ * (it is then not running and its log was copied to stderr). */
+int tcb_test_emu_launch(struct tcb_test_emu *emu, int port, const char *const *args);
+/* Sends signo and waits (SIGKILL after 30 s); keeps the directory. Returns the
+ * exit status, or -1 when it died by a signal, had to be killed or was not running. */
+int tcb_test_emu_halt(struct tcb_test_emu *emu, int signo);
+/* Removes the directory and the files in it; accepts a never-started emu. */
+void tcb_test_emu_cleanup(struct tcb_test_emu *emu);
+/* Copies the emulator's output (emu->dir/emulator.log) to stderr. */
+void tcb_test_emu_print_log(const struct tcb_test_emu *emu);
+
 /* SIGTERM, wait, remove the directory. Returns the exit status (0 = clean),
  * or -1 when it died by a signal or had to be killed. */
 int tcb_test_emu_stop(struct tcb_test_emu *emu);

@@ -29,7 +29,7 @@
 #define RUN_DEADLINE_MS 30000
 
 struct fixture {
-    struct up_emu emu;
+    struct tcb_test_emu emu;
     struct tcb_config *cfg;
     struct tcb_metrics *metrics;
     struct tcb_uploader *up;
@@ -73,7 +73,7 @@ static int teardown(void **state)
     tcb_uploader_destroy(f->up);
     int emu_rc = f->emu.pid > 0 ? up_emu_stop(&f->emu) : 0;
     if (f->emu.dir[0]) {
-        up_emu_cleanup(&f->emu);
+        tcb_test_emu_cleanup(&f->emu);
     }
     tcb_metrics_destroy(f->metrics);
     tcb_config_destroy(f->cfg);

@@ -32,7 +32,7 @@ struct round_setup {
     int keyed;
 };
 
-static struct up_emu the_emu; /* static so a failed round's emulator is still stopped */
+static struct tcb_test_emu the_emu; /* static so a failed round's emulator is still stopped */
 
 static double uniform(struct tcb_rng *rng, double max)
 {
@@ -208,7 +208,7 @@ static void run_round(const struct round_setup *setup)
     tcb_config_destroy(cfg);
     up_outcomes_free(&out);
     assert_int_equal(up_emu_stop(&the_emu), 0);
-    up_emu_cleanup(&the_emu);
+    tcb_test_emu_cleanup(&the_emu);
 }
 
 static int teardown(void **state)
@@ -218,7 +218,7 @@ static int teardown(void **state)
         up_emu_stop(&the_emu);
     }
     if (the_emu.dir[0]) {
-        up_emu_cleanup(&the_emu);
+        tcb_test_emu_cleanup(&the_emu);
     }
     return 0;
 }

@@ -13,143 +13,32 @@
 #include "config/config.h"
 
 #include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_ARGS 48
 
-static void sleep_ms(long ms)
+int up_emu_start(struct tcb_test_emu *emu, int port, const char *passcode, const char *const *extra)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static int read_port(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    int port = -1;
-    if (!f) {
-        return -1;
-    }
-    if (fscanf(f, "%d", &port) != 1) {
-        port = -1;
-    }
-    fclose(f);
-    return port;
-}
-
-/* Copies the emulator's own output to stderr: why it would not start. */
-static void print_log(const struct up_emu *emu)
-{
-    char path[128];
-    char line[512];
-    snprintf(path, sizeof(path), "%s/emulator.log", emu->dir);
-    FILE *f = fopen(path, "r");
-    while (f && fgets(line, sizeof(line), f)) {
-        fprintf(stderr, "emulator: %s", line);
-    }
-    if (f) {
-        fclose(f);
-    }
-}
-
-int up_emu_start(struct up_emu *emu, int port, const char *passcode, const char *const *extra)
-{
-    if (emu->dir[0] == '\0') {
-        snprintf(emu->dir, sizeof(emu->dir), "/tmp/tcb-uploader-XXXXXX");
-        assert_non_null(mkdtemp(emu->dir));
-        snprintf(emu->record_path, sizeof(emu->record_path), "%s/records.ndjson", emu->dir);
-    }
-    char port_path[128];
-    char listen[64];
     char account[128];
-    char binary[512];
-    const char *bin_dir = getenv("TCB_BIN_DIR");
-    snprintf(binary, sizeof(binary), "%s/clevertap-emulator", bin_dir ? bin_dir : "build/bin");
-    if (access(binary, X_OK) != 0) {
-        fprintf(stderr, "%s is missing: run through ctest, or set TCB_BIN_DIR\n", binary);
-        return -1;
-    }
-    snprintf(port_path, sizeof(port_path), "%s/port", emu->dir);
-    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
     snprintf(account, sizeof(account), "%s:%s", UP_ACCOUNT_ID, passcode ? passcode : UP_PASSCODE);
-    unlink(port_path);
-    const char *argv[MAX_ARGS] = {binary,    "--listen",    listen,           "--port-file",
-                                  port_path, "--record",    emu->record_path, "--account",
-                                  account,   "--log-level", "error"};
-    int n = 11;
+    const char *args[MAX_ARGS] = {"--account", account, "--log-level", "error"};
+    int n = 4;
     for (int i = 0; extra && extra[i] && n < MAX_ARGS - 1; i++) {
-        argv[n++] = extra[i];
+        args[n++] = extra[i];
     }
-    argv[n] = NULL;
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        /* Output goes to a file, never to ctest's pipe (a leaked child would hold it). */
-        char log_path[128];
-        snprintf(log_path, sizeof(log_path), "%s/emulator.log", emu->dir);
-        int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (log_fd >= 0) {
-            dup2(log_fd, STDOUT_FILENO);
-            dup2(log_fd, STDERR_FILENO);
-        }
-        execv(binary, (char *const *)argv);
-        _exit(127);
-    }
-    emu->pid = pid;
-    for (int waited = 0; waited < 10000; waited += 10) {
-        emu->port = read_port(port_path);
-        if (emu->port > 0) {
-            return 0;
-        }
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            emu->pid = 0;
-            print_log(emu);
-            return -1;
-        }
-        sleep_ms(10);
-    }
-    return -1;
+    args[n] = NULL;
+    return tcb_test_emu_launch(emu, port, args);
 }
 
-int up_emu_stop(struct up_emu *emu)
+int up_emu_stop(struct tcb_test_emu *emu)
 {
-    if (emu->pid <= 0) {
-        return -1;
-    }
-    int status = 0;
-    kill(emu->pid, SIGTERM);
-    for (int waited = 0; waited < 10000; waited += 10) {
-        if (waitpid(emu->pid, &status, WNOHANG) == emu->pid) {
-            emu->pid = 0;
-            return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-        }
-        sleep_ms(10);
-    }
-    kill(emu->pid, SIGKILL);
-    waitpid(emu->pid, NULL, 0);
-    emu->pid = 0;
-    return -1;
-}
-
-void up_emu_cleanup(struct up_emu *emu)
-{
-    char path[128];
-    snprintf(path, sizeof(path), "%s/port", emu->dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/emulator.log", emu->dir);
-    unlink(path);
-    unlink(emu->record_path);
-    rmdir(emu->dir);
-    emu->dir[0] = '\0';
+    return tcb_test_emu_halt(emu, SIGTERM) == 0 ? 0 : -1;
 }
 
 struct tcb_config *up_config(int port, int max_in_flight, const char *extra_sink,
@@ -249,7 +138,7 @@ size_t up_run_until(struct tcb_uploader *up, struct up_outcomes *o, size_t want,
     return o->finals;
 }
 
-size_t up_recorded(const struct up_emu *emu, int *counts, size_t n, long *order)
+size_t up_recorded(const struct tcb_test_emu *emu, int *counts, size_t n, long *order)
 {
     FILE *f = fopen(emu->record_path, "r");
     if (!f) {
@@ -292,7 +181,7 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
-long up_emu_stat(const struct up_emu *emu, const char *group, const char *key)
+long up_emu_stat(const struct tcb_test_emu *emu, const char *group, const char *key)
 {
     char url[64];
     char *body = calloc(1, 8192);

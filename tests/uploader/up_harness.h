@@ -6,6 +6,7 @@
 #define TCB_TESTS_UPLOADER_HARNESS_H
 
 #include "consumer/upload_client.h"
+#include "tests/emulator/emulator_harness.h"
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -13,22 +14,15 @@
 #define UP_ACCOUNT_ID "W9R-ABC-123Z"
 #define UP_PASSCODE   "up-test-passcode"
 
-struct up_emu {
-    pid_t pid;
-    int port;
-    char dir[64];
-    char record_path[128];
-};
-
-/* Starts the emulator accepting UP_ACCOUNT_ID with passcode (NULL = UP_PASSCODE)
- * on port (0 = any), recording to emu->record_path, plus extra args (NULL-ended,
- * may be NULL). A restart keeps dir and record file when emu->dir is already set.
- * Returns 0 once it serves. */
-int up_emu_start(struct up_emu *emu, int port, const char *passcode, const char *const *extra);
-/* SIGTERM and wait; returns 0 on a clean exit. */
-int up_emu_stop(struct up_emu *emu);
-/* Removes the record file and directory. */
-void up_emu_cleanup(struct up_emu *emu);
+/* Starts the emulator (tests/emulator/emulator_harness.h) accepting
+ * UP_ACCOUNT_ID with passcode (NULL = UP_PASSCODE) on port (0 = any), plus
+ * extra args (NULL-ended, may be NULL). A restart keeps emu->dir and its
+ * record file. Returns 0 once it serves. */
+int up_emu_start(struct tcb_test_emu *emu, int port, const char *passcode,
+                 const char *const *extra);
+/* SIGTERM and wait, keeping the directory; returns 0 on a clean exit. Remove
+ * it with tcb_test_emu_cleanup. */
+int up_emu_stop(struct tcb_test_emu *emu);
 
 /* A config with one account "shop" at http://127.0.0.1:port; extra_sink and
  * extra_clevertap are YAML lines (2-space indented keys) appended to those
@@ -64,11 +58,11 @@ size_t up_run_until(struct tcb_uploader *up, struct up_outcomes *o, size_t want,
 /* Reads the record file: counts[id] += 1 for each recorded evtData.seq < n, and
  * when order is not NULL, order[] receives the ids in file order (at most n);
  * returns the number of lines read. */
-size_t up_recorded(const struct up_emu *emu, int *counts, size_t n, long *order);
+size_t up_recorded(const struct tcb_test_emu *emu, int *counts, size_t n, long *order);
 
 /* A number from the emulator's GET /stats: top-level key (group NULL), or
  * group/key ("status"/"429"), or for group "accounts" the test account's key
  * ("max_concurrent_seen"). Returns -1 when absent. */
-long up_emu_stat(const struct up_emu *emu, const char *group, const char *key);
+long up_emu_stat(const struct tcb_test_emu *emu, const char *group, const char *key);
 
 #endif
