@@ -4,7 +4,6 @@
  * the caller decides what to do with each verdict. */
 #include "transforms/transform.h"
 
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
