@@ -5,9 +5,18 @@
 
 #include "common/log.h"
 #include "config/config.h"
+#include "util/alloc.h"
+
+#include <jansson.h>
+#include <stdlib.h>
 
 #include <stdio.h>
 #include <string.h>
+
+void tcb_daemon_setup_allocators(void)
+{
+    json_set_alloc_funcs(tcb_xmalloc, free);
+}
 
 void tcb_daemon_print_help(const char *program, const char *summary,
                            const struct tcb_cli_option *extra, int extra_count)
@@ -17,12 +26,13 @@ void tcb_daemon_print_help(const char *program, const char *summary,
            "                    embedded defaults apply\n"
            "  --check-config    validate the configuration, print every problem as\n"
            "                    PATH:LINE:COL: message, exit 2 on error, 0 when fine\n");
-    for (int i = 0; i < extra_count; i++)
+    for (int i = 0; i < extra_count; i++) {
         printf("  --%s%s%*s%s\n", extra[i].name, extra[i].takes_value ? " VALUE" : "",
                (int)(16 - strlen(extra[i].name) - (extra[i].takes_value ? 6 : 0)) > 0
                    ? (int)(16 - strlen(extra[i].name) - (extra[i].takes_value ? 6 : 0))
                    : 1,
                "", extra[i].help);
+    }
     printf("  --help            this text\n"
            "  --version         print the version\n\n"
            "Exit codes: 0 clean stop, 1 runtime failure, 2 usage or configuration error.\n"
@@ -32,9 +42,11 @@ void tcb_daemon_print_help(const char *program, const char *summary,
 static const struct tcb_cli_option *find_extra(const char *name, const struct tcb_cli_option *extra,
                                                int extra_count)
 {
-    for (int i = 0; i < extra_count; i++)
-        if (strcmp(extra[i].name, name) == 0)
+    for (int i = 0; i < extra_count; i++) {
+        if (strcmp(extra[i].name, name) == 0) {
             return &extra[i];
+        }
+    }
     return NULL;
 }
 
@@ -46,8 +58,9 @@ int tcb_daemon_args_parse(int argc, char **argv, const char *program, const char
     memset(args, 0, sizeof(*args));
     for (i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        if (strncmp(arg, "--", 2) != 0)
+        if (strncmp(arg, "--", 2) != 0) {
             goto usage_error;
+        }
         const char *name = arg + 2;
         if (strcmp(name, "help") == 0) {
             args->show_help = 1;
@@ -56,16 +69,19 @@ int tcb_daemon_args_parse(int argc, char **argv, const char *program, const char
         } else if (strcmp(name, "check-config") == 0) {
             args->check_config = 1;
         } else if (strcmp(name, "config") == 0) {
-            if (++i >= argc)
+            if (++i >= argc) {
                 goto missing_value;
+            }
             args->config_path = argv[i];
         } else {
             const struct tcb_cli_option *opt = find_extra(name, extra, extra_count);
-            if (!opt)
+            if (!opt) {
                 goto usage_error;
+            }
             if (opt->takes_value) {
-                if (++i >= argc)
+                if (++i >= argc) {
                     goto missing_value;
+                }
                 *opt->value_out = argv[i];
             } else {
                 *opt->value_out = "1";
@@ -100,10 +116,9 @@ struct tcb_config *tcb_daemon_load_config(const struct tcb_daemon_args *args, co
         args->config_path ? tcb_config_load_file(args->config_path, &diag) : tcb_config_defaults();
     *exit_now = 0;
     if (!cfg) {
-        for (size_t i = 0; i < diag.count; i++)
+        for (size_t i = 0; i < diag.count; i++) {
             fprintf(stderr, "%s\n", diag.lines[i]);
-        if (diag.count == 0)
-            fprintf(stderr, "%s: out of memory loading the configuration\n", program);
+        }
         tcb_config_diag_free(&diag);
         return NULL;
     }

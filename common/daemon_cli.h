@@ -24,6 +24,11 @@ struct tcb_cli_option {
     const char *help; /* one line for --help */
 };
 
+/* Applies the out-of-memory policy (util/alloc.h) to third-party allocators
+ * that support it (jansson), so they abort instead of returning NULL. Call
+ * first thing in main, before any thread starts. */
+void tcb_daemon_setup_allocators(void);
+
 /* Parses argv. extra is an array of extra_count options (may be NULL).
  * Returns 0, or -1 after printing the problem and usage to stderr (exit 2). */
 int tcb_daemon_args_parse(int argc, char **argv, const char *program, const char *summary,

@@ -5,6 +5,7 @@
 
 #include "common/metrics.h"
 #include "common/net_address.h"
+#include "util/alloc.h"
 
 #include <microhttpd.h>
 #include <stdio.h>
@@ -30,8 +31,9 @@ static enum MHD_Result respond(struct MHD_Connection *connection, unsigned int s
         body_is_malloced ? MHD_create_response_from_buffer_with_free_callback(len, body, free)
                          : MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_COPY);
     if (!response) {
-        if (body_is_malloced)
+        if (body_is_malloced) {
             free(body);
+        }
         return MHD_NO;
     }
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
@@ -56,10 +58,7 @@ static enum MHD_Result serve_metrics(struct tcb_http_listener *listener,
                                      struct MHD_Connection *connection)
 {
     size_t len = 0;
-    char *text = listener->metrics ? tcb_metrics_render(listener->metrics, &len) : strdup("");
-    if (!text)
-        return respond(connection, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
-                       (char *)"out of memory\n", 14, 0);
+    char *text = listener->metrics ? tcb_metrics_render(listener->metrics, &len) : tcb_xstrdup("");
     return respond(connection, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len,
                    1);
 }
@@ -78,15 +77,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
         return respond(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
                        (char *)"method not allowed\n", 19, 0);
-    if (strcmp(url, "/healthz") == 0)
+    }
+    if (strcmp(url, "/healthz") == 0) {
         return respond(connection, MHD_HTTP_OK, "text/plain", (char *)"ok\n", 3, 0);
-    if (strcmp(url, "/readyz") == 0)
+    }
+    if (strcmp(url, "/readyz") == 0) {
         return serve_readyz(listener, connection);
-    if (strcmp(url, "/metrics") == 0)
+    }
+    if (strcmp(url, "/metrics") == 0) {
         return serve_metrics(listener, connection);
+    }
     return respond(connection, MHD_HTTP_NOT_FOUND, "text/plain", (char *)"not found\n", 10, 0);
 }
 
@@ -96,19 +99,17 @@ struct tcb_http_listener *tcb_http_listener_start(const char *listen, struct tcb
 {
     struct sockaddr_storage addr;
     socklen_t addr_len;
-    if (tcb_net_parse_listen(listen, &addr, &addr_len, err, err_len) != 0)
-        return NULL;
-    struct tcb_http_listener *listener = calloc(1, sizeof(*listener));
-    if (!listener) {
-        snprintf(err, err_len, "out of memory");
+    if (tcb_net_parse_listen(listen, &addr, &addr_len, err, err_len) != 0) {
         return NULL;
     }
+    struct tcb_http_listener *listener = tcb_xcalloc(1, sizeof(*listener));
     listener->metrics = metrics;
     listener->ready = ready;
     listener->ready_ctx = ready_ctx;
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
-    if (addr.ss_family == AF_INET6)
+    if (addr.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
+    }
     listener->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, listener, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)LISTENER_MAX_CONNECTIONS,
@@ -131,9 +132,11 @@ int tcb_http_listener_port(const struct tcb_http_listener *listener)
 
 void tcb_http_listener_stop(struct tcb_http_listener *listener)
 {
-    if (!listener)
+    if (!listener) {
         return;
-    if (listener->daemon)
+    }
+    if (listener->daemon) {
         MHD_stop_daemon(listener->daemon);
+    }
     free(listener);
 }

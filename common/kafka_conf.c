@@ -33,20 +33,18 @@ void tcb_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const ch
 rd_kafka_conf_t *tcb_kafka_conf_new(const struct tcb_config *cfg, const char *client_id, char *err,
                                     size_t err_len)
 {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (!conf) {
-        snprintf(err, err_len, "out of memory");
-        return NULL;
-    }
+    rd_kafka_conf_t *conf = rd_kafka_conf_new(); /* never NULL: librdkafka aborts on OOM */
     rd_kafka_conf_set_log_cb(conf, tcb_kafka_log_cb);
     const char *id = client_id ? client_id : cfg->kafka.client_id;
     if (tcb_kafka_conf_set(conf, "bootstrap.servers", cfg->kafka.brokers, err, err_len) != 0 ||
-        (id && tcb_kafka_conf_set(conf, "client.id", id, err, err_len) != 0))
+        (id && tcb_kafka_conf_set(conf, "client.id", id, err, err_len) != 0)) {
         goto fail;
+    }
     for (size_t i = 0; i < cfg->kafka.properties.count; i++) {
         const struct tcb_kv *kv = &cfg->kafka.properties.items[i];
-        if (tcb_kafka_conf_set(conf, kv->key, kv->value, err, err_len) != 0)
+        if (tcb_kafka_conf_set(conf, kv->key, kv->value, err, err_len) != 0) {
             goto fail;
+        }
     }
     return conf;
 fail:

@@ -2,8 +2,8 @@
  * to stderr (or a test stream) in a single call. Owns no other state. */
 #include "common/log.h"
 
-#include "common/buf.h"
-#include "common/json_text.h"
+#include "util/buf.h"
+#include "util/json_text.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -78,8 +78,9 @@ static void format_time(char *buf, size_t cap)
 
 void tcb_vlog(enum tcb_log_level level, const char *event, const char *fmt, va_list ap)
 {
-    if (!tcb_log_enabled(level))
+    if (!tcb_log_enabled(level)) {
         return;
+    }
     char message[TCB_LOG_MESSAGE_MAX];
     char when[40];
     vsnprintf(message, sizeof(message), fmt, ap);
@@ -102,13 +103,14 @@ void tcb_vlog(enum tcb_log_level level, const char *event, const char *fmt, va_l
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         rc |= tcb_buf_printf(&line, json ? "%s\"%s\":" : "%s%s=", i ? (json ? "," : " ") : "",
                              fields[i].key);
-        if (json || fields[i].quoted) /* the same escapes serve JSON and logfmt */
+        if (json || fields[i].quoted) { /* the same escapes serve JSON and logfmt */
             rc |= tcb_buf_append_json_string(&line, fields[i].value, strlen(fields[i].value));
-        else
+        } else {
             rc |= tcb_buf_append_str(&line, fields[i].value);
+        }
     }
     rc |= tcb_buf_append_str(&line, json ? "}\n" : "\n");
-    if (rc != 0) { /* out of memory: the line is lost, never half written */
+    if (rc != 0) { /* cannot happen below TCB_LOG_LINE_MAX; never write half a line */
         tcb_buf_free(&line, 0);
         return;
     }

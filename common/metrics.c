@@ -3,7 +3,8 @@
  * Bounded series per metric; it never does I/O. */
 #include "common/metrics.h"
 
-#include "common/buf.h"
+#include "util/alloc.h"
+#include "util/buf.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -45,13 +46,17 @@ struct tcb_metrics {
 
 static void metric_free(struct tcb_metric *metric)
 {
-    if (!metric)
+    if (!metric) {
         return;
-    for (size_t s = 0; s < metric->series_count; s++)
-        for (size_t l = 0; l < metric->label_count; l++)
+    }
+    for (size_t s = 0; s < metric->series_count; s++) {
+        for (size_t l = 0; l < metric->label_count; l++) {
             free(metric->series[s].label_values[l]);
-    for (size_t l = 0; l < metric->label_count; l++)
+        }
+    }
+    for (size_t l = 0; l < metric->label_count; l++) {
         free(metric->label_names[l]);
+    }
     free(metric->series);
     free(metric->name);
     free(metric->help);
@@ -60,8 +65,9 @@ static void metric_free(struct tcb_metric *metric)
 
 void tcb_metrics_destroy(struct tcb_metrics *metrics)
 {
-    if (!metrics)
+    if (!metrics) {
         return;
+    }
     struct tcb_metric *metric = metrics->first;
     while (metric) {
         struct tcb_metric *next = metric->next;
@@ -74,9 +80,7 @@ void tcb_metrics_destroy(struct tcb_metrics *metrics)
 
 struct tcb_metrics *tcb_metrics_create(void)
 {
-    struct tcb_metrics *metrics = calloc(1, sizeof(*metrics));
-    if (!metrics)
-        return NULL;
+    struct tcb_metrics *metrics = tcb_xcalloc(1, sizeof(*metrics));
     pthread_mutex_init(&metrics->lock, NULL);
     static const char *const labels[] = {"metric", NULL};
     metrics->dropped_series = tcb_metrics_counter(
@@ -92,22 +96,26 @@ struct tcb_metrics *tcb_metrics_create(void)
 /* Prometheus metric and label names: [a-zA-Z_:][a-zA-Z0-9_:]* (labels without ':'). */
 static int valid_name(const char *name, int allow_colon)
 {
-    if (!name || !*name || (name[0] >= '0' && name[0] <= '9'))
+    if (!name || !*name || (name[0] >= '0' && name[0] <= '9')) {
         return 0;
+    }
     for (const char *p = name; *p; p++) {
         int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
                  *p == '_' || (allow_colon && *p == ':');
-        if (!ok)
+        if (!ok) {
             return 0;
+        }
     }
     return 1;
 }
 
 static struct tcb_metric *find_metric(struct tcb_metrics *metrics, const char *name)
 {
-    for (struct tcb_metric *m = metrics->first; m; m = m->next)
-        if (strcmp(m->name, name) == 0)
+    for (struct tcb_metric *m = metrics->first; m; m = m->next) {
+        if (strcmp(m->name, name) == 0) {
             return m;
+        }
+    }
     return NULL;
 }
 
@@ -116,44 +124,43 @@ static struct tcb_metric *metric_register(struct tcb_metrics *metrics, enum metr
                                           const char *const *label_names, const double *bounds,
                                           size_t bucket_count)
 {
-    if (!metrics || !valid_name(name, 1) || bucket_count > TCB_METRICS_MAX_BUCKETS)
+    if (!metrics || !valid_name(name, 1) || bucket_count > TCB_METRICS_MAX_BUCKETS) {
         return NULL;
-    struct tcb_metric *metric = calloc(1, sizeof(*metric));
-    if (!metric)
-        return NULL;
+    }
+    struct tcb_metric *metric = tcb_xcalloc(1, sizeof(*metric));
     metric->owner = metrics;
     metric->type = type;
-    metric->name = strdup(name);
-    metric->help = strdup(help ? help : "");
-    metric->series = calloc(TCB_METRICS_MAX_SERIES, sizeof(*metric->series));
-    if (!metric->name || !metric->help || !metric->series)
-        goto fail;
+    metric->name = tcb_xstrdup(name);
+    metric->help = tcb_xstrdup(help ? help : "");
+    metric->series = tcb_xcalloc(TCB_METRICS_MAX_SERIES, sizeof(*metric->series));
     for (size_t i = 0; label_names && label_names[i]; i++) {
-        if (i >= TCB_METRICS_MAX_LABELS || !valid_name(label_names[i], 0))
+        if (i >= TCB_METRICS_MAX_LABELS || !valid_name(label_names[i], 0)) {
             goto fail;
-        metric->label_names[i] = strdup(label_names[i]);
+        }
+        metric->label_names[i] = tcb_xstrdup(label_names[i]);
         metric->label_count = i + 1;
-        if (!metric->label_names[i])
-            goto fail;
     }
     for (size_t i = 0; i < bucket_count; i++) {
-        if (i > 0 && !(bounds[i] > bounds[i - 1]))
+        if (i > 0 && !(bounds[i] > bounds[i - 1])) {
             goto fail;
+        }
         metric->bounds[i] = bounds[i];
     }
     metric->bucket_count = bucket_count;
-    if (metric->label_count == 0)
+    if (metric->label_count == 0) {
         metric->series_count = 1; /* an unlabelled metric always renders, from 0 */
+    }
 
     pthread_mutex_lock(&metrics->lock);
     if (find_metric(metrics, name)) {
         pthread_mutex_unlock(&metrics->lock);
         goto fail;
     }
-    if (metrics->last)
+    if (metrics->last) {
         metrics->last->next = metric;
-    else
+    } else {
         metrics->first = metric;
+    }
     metrics->last = metric;
     pthread_mutex_unlock(&metrics->lock);
     return metric;
@@ -189,37 +196,36 @@ static const char *label_at(const char *const *label_values, size_t l)
 }
 
 /* Finds or adds the series for label_values; caller holds the lock. NULL when
- * the metric is full (counted) or on OOM. */
+ * the metric is full (counted). */
 static struct series *series_for(struct tcb_metric *metric, const char *const *label_values)
 {
-    if (metric->label_count == 0)
+    if (metric->label_count == 0) {
         return &metric->series[0];
+    }
     for (size_t s = 0; s < metric->series_count; s++) {
         size_t l = 0;
         while (l < metric->label_count &&
-               strcmp(metric->series[s].label_values[l], label_at(label_values, l)) == 0)
+               strcmp(metric->series[s].label_values[l], label_at(label_values, l)) == 0) {
             l++;
-        if (l == metric->label_count)
+        }
+        if (l == metric->label_count) {
             return &metric->series[s];
+        }
     }
     if (metric->series_count == TCB_METRICS_MAX_SERIES) {
         struct tcb_metric *dropped = metric->owner->dropped_series;
         if (dropped && dropped != metric) {
             const char *name[] = {metric->name};
             struct series *d = series_for(dropped, name);
-            if (d)
+            if (d) {
                 d->value += 1;
+            }
         }
         return NULL;
     }
     struct series *fresh = &metric->series[metric->series_count];
     for (size_t l = 0; l < metric->label_count; l++) {
-        fresh->label_values[l] = strdup(label_at(label_values, l));
-        if (!fresh->label_values[l]) {
-            while (l > 0)
-                free(fresh->label_values[--l]);
-            return NULL;
-        }
+        fresh->label_values[l] = tcb_xstrdup(label_at(label_values, l));
     }
     metric->series_count++;
     return fresh;
@@ -228,15 +234,17 @@ static struct series *series_for(struct tcb_metric *metric, const char *const *l
 static void update(struct tcb_metric *metric, const char *const *label_values, double amount,
                    int set)
 {
-    if (!metric)
+    if (!metric) {
         return;
+    }
     pthread_mutex_lock(&metric->owner->lock);
     struct series *s = series_for(metric, label_values);
     if (s) {
         if (metric->type == METRIC_HISTOGRAM) {
             size_t b = 0;
-            while (b < metric->bucket_count && amount > metric->bounds[b])
+            while (b < metric->bucket_count && amount > metric->bounds[b]) {
                 b++;
+            }
             s->bucket_counts[b]++;
             s->sum += amount;
             s->count++;
@@ -251,8 +259,9 @@ static void update(struct tcb_metric *metric, const char *const *label_values, d
 
 void tcb_counter_add(struct tcb_metric *metric, const char *const *label_values, double delta)
 {
-    if (delta >= 0)
+    if (delta >= 0) {
         update(metric, label_values, delta, 0);
+    }
 }
 
 void tcb_gauge_set(struct tcb_metric *metric, const char *const *label_values, double value)
@@ -279,8 +288,9 @@ struct text {
 
 static void text_append(struct text *t, const char *bytes, size_t n)
 {
-    if (!t->failed && tcb_buf_append(&t->buf, bytes, n) != 0)
+    if (!t->failed && tcb_buf_append(&t->buf, bytes, n) != 0) {
         t->failed = 1;
+    }
 }
 
 #define text_printf(t, ...)                                                                        \
@@ -293,32 +303,34 @@ static void text_append(struct text *t, const char *bytes, size_t n)
 static void text_escaped(struct text *t, const char *s, int quote)
 {
     for (; *s; s++) {
-        if (*s == '\\')
+        if (*s == '\\') {
             text_append(t, "\\\\", 2);
-        else if (*s == '\n')
+        } else if (*s == '\n') {
             text_append(t, "\\n", 2);
-        else if (quote && *s == '"')
+        } else if (quote && *s == '"') {
             text_append(t, "\\\"", 2);
-        else
+        } else {
             text_append(t, s, 1);
+        }
     }
 }
 
 static void text_number(struct text *t, double v)
 {
-    if (isnan(v))
+    if (isnan(v)) {
         text_append(t, "NaN", 3);
-    else if (isinf(v))
+    } else if (isinf(v)) {
         text_append(t, v > 0 ? "+Inf" : "-Inf", 4);
-    else if (v == floor(v) && fabs(v) < 1e15)
+    } else if (v == floor(v) && fabs(v) < 1e15) {
         text_printf(t, "%.0f", v);
-    else {
+    } else {
         /* shortest form that reads back as the same double */
         char buf[40];
         for (int precision = 15; precision <= 17; precision++) {
             snprintf(buf, sizeof(buf), "%.*g", precision, v);
-            if (strtod(buf, NULL) == v)
+            if (strtod(buf, NULL) == v) {
                 break;
+            }
         }
         text_append(t, buf, strlen(buf));
     }
@@ -336,16 +348,18 @@ static void text_series_name(struct text *t, const struct tcb_metric *m, const s
     }
     text_append(t, "{", 1);
     for (size_t l = 0; l < m->label_count; l++) {
-        if (l)
+        if (l) {
             text_append(t, ",", 1);
+        }
         text_append(t, m->label_names[l], strlen(m->label_names[l]));
         text_append(t, "=\"", 2);
         text_escaped(t, s->label_values[l], 1);
         text_append(t, "\"", 1);
     }
     if (le) {
-        if (m->label_count)
+        if (m->label_count) {
             text_append(t, ",", 1);
+        }
         text_append(t, "le=\"", 4);
         text_append(t, le, strlen(le));
         text_append(t, "\"", 1);
@@ -406,7 +420,8 @@ char *tcb_metrics_render(struct tcb_metrics *metrics, size_t *len)
         tcb_buf_free(&t.buf, 0);
         return NULL;
     }
-    if (len)
+    if (len) {
         *len = t.buf.len;
+    }
     return tcb_buf_take(&t.buf, NULL);
 }

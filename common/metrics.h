@@ -14,7 +14,7 @@
 struct tcb_metrics;
 struct tcb_metric;
 
-/* New registry, or NULL on allocation failure. */
+/* New registry (never NULL). */
 struct tcb_metrics *tcb_metrics_create(void);
 /* Frees the registry and every metric in it; accepts NULL. Metric handles
  * become invalid. */
@@ -23,7 +23,7 @@ void tcb_metrics_destroy(struct tcb_metrics *metrics);
 /* Registers a metric. name and help are copied. label_names is a
  * NULL-terminated array of at most TCB_METRICS_MAX_LABELS names (NULL for none),
  * copied. Returns a handle borrowed from the registry (valid until
- * tcb_metrics_destroy), or NULL on a bad name, a duplicate name, or OOM.
+ * tcb_metrics_destroy), or NULL on a bad name or a duplicate name.
  * Registering is not meant for hot paths; do it at start-up. */
 struct tcb_metric *tcb_metrics_counter(struct tcb_metrics *metrics, const char *name,
                                        const char *help, const char *const *label_names);
@@ -45,7 +45,7 @@ void tcb_histogram_observe(struct tcb_metric *metric, const char *const *label_v
                            double value);
 
 /* Renders every metric in registration order (series in first-seen order).
- * Returns a new NUL-terminated string the caller frees, or NULL on OOM;
+ * Returns a new NUL-terminated string the caller frees (never NULL);
  * *len receives its length when len is not NULL. */
 char *tcb_metrics_render(struct tcb_metrics *metrics, size_t *len);
 

@@ -14,8 +14,9 @@ static int parse_port(const char *text, uint16_t *port)
     char *end = NULL;
     errno = 0;
     long value = strtol(text, &end, 10);
-    if (errno || end == text || *end != '\0' || value < 0 || value > 65535)
+    if (errno || end == text || *end != '\0' || value < 0 || value > 65535) {
         return -1;
+    }
     *port = (uint16_t)value;
     return 0;
 }
@@ -55,8 +56,9 @@ int tcb_net_parse_listen(const char *text, struct sockaddr_storage *addr, sockle
         snprintf(err, err_len, "listen address '%s' has no valid port (0-65535)", text);
         return -1;
     }
-    if (strcmp(host, "localhost") == 0)
-        strcpy(host, "127.0.0.1");
+    if (strcmp(host, "localhost") == 0) {
+        snprintf(host, sizeof(host), "127.0.0.1");
+    }
 
     struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
@@ -78,9 +80,11 @@ int tcb_net_parse_listen(const char *text, struct sockaddr_storage *addr, sockle
 
 int tcb_net_port(const struct sockaddr_storage *addr)
 {
-    if (addr->ss_family == AF_INET)
+    if (addr->ss_family == AF_INET) {
         return ntohs(((const struct sockaddr_in *)addr)->sin_port);
-    if (addr->ss_family == AF_INET6)
+    }
+    if (addr->ss_family == AF_INET6) {
         return ntohs(((const struct sockaddr_in6 *)addr)->sin6_port);
+    }
     return -1;
 }

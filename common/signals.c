@@ -18,8 +18,9 @@ int tcb_signals_install(void)
     struct sigaction sa = {0};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0) {
         return -1;
+    }
     struct sigaction ignore = {0};
     ignore.sa_handler = SIG_IGN;
     sigemptyset(&ignore.sa_mask);

@@ -1,135 +1,13 @@
-/* The configuration both daemons share, as loaded from one YAML file (see
- * config/example.yaml for every key, its default and its meaning). The loader
- * owns parsing, ${ENV} / ${file:/path} substitution, defaults and validation;
- * it never prints or logs a secret value. */
+/* Loading the configuration both daemons share from one YAML file (see
+ * config/example.yaml for every key, its default and its meaning): parsing,
+ * ${ENV} / ${file:/path} substitution, defaults and validation. The loader
+ * never prints or logs a secret value. The structs are in config_model.h. */
 #ifndef TCB_CONFIG_CONFIG_H
 #define TCB_CONFIG_CONFIG_H
 
+#include "config/config_model.h"
+
 #include <stddef.h>
-
-#define TCB_CLEVERTAP_MAX_IN_FLIGHT 15   /* CleverTap's per-account concurrency limit */
-#define TCB_CLEVERTAP_MAX_BATCH     1000 /* records per upload request */
-
-/* A string -> string map in file order (kafka.properties, rename, constants). */
-struct tcb_kv {
-    char *key;
-    char *value;
-};
-struct tcb_kv_list {
-    struct tcb_kv *items;
-    size_t count;
-};
-struct tcb_str_list {
-    char **items;
-    size_t count;
-};
-
-struct tcb_config_kafka {
-    char *brokers;
-    char *topic;
-    char *dlq_topic;
-    char *group_id;
-    char *client_id;
-    int session_timeout_ms;
-    struct tcb_kv_list properties; /* verbatim librdkafka settings; values may be secrets */
-};
-
-struct tcb_account {
-    char *name;
-    char *account_id;
-    char *passcode; /* secret: never print, log or produce */
-    char *region;   /* in1 sg1 us1 aps3 mec1 eu1 */
-    char *endpoint; /* NULL = the region's host */
-    int max_in_flight;
-    int max_properties; /* CleverTap's per-event property cap for this account */
-};
-
-struct tcb_config_clevertap {
-    char *default_account; /* NULL when none */
-    struct tcb_account *accounts;
-    size_t account_count;
-    int request_timeout_ms;
-    int connect_timeout_ms;
-    int retry_initial_ms; /* first back-off; doubles up to retry_max_ms */
-    int retry_max_ms;
-    int retry_after_max_s; /* Retry-After is honoured up to this */
-    int auth_retry_ms;     /* how often a halted (401/403) account is retried */
-};
-
-struct tcb_config_ingest {
-    char *listen;
-    char *metrics_listen;
-    long max_body_bytes;
-    int max_connections;
-    int connection_timeout_s;
-    int produce_timeout_ms;           /* answer 503 when Kafka has not acked by then */
-    int max_queue_messages;           /* librdkafka queue.buffering.max.messages */
-    char *notification_secret;        /* secret; NULL = notifications endpoint disabled */
-    char *notification_secret_header; /* header carrying the secret */
-    char *notification_account;       /* account header put on notifications; NULL = none */
-};
-
-enum tcb_stale_policy { TCB_STALE_KEEP = 0, TCB_STALE_RESTAMP, TCB_STALE_DEAD_LETTER };
-
-struct tcb_config_sink {
-    char *metrics_listen;
-    int batch_max_records;
-    long batch_max_bytes;
-    int batch_linger_ms;
-    long stale_after_s;
-    enum tcb_stale_policy stale_policy;
-    int shutdown_timeout_ms;
-    int keyed_ordering;      /* 1: same-key records uploaded in offset order */
-    int dedup_window;        /* (request-id, record-index) pairs remembered */
-    int max_pending_records; /* records held in memory before partitions pause */
-};
-
-enum tcb_nested_policy { TCB_NESTED_STRINGIFY = 0, TCB_NESTED_FLATTEN, TCB_NESTED_DROP };
-
-/* A named mapping from a Talon.One notification or CleverTap record to the
- * CleverTap record(s) to send. Every field is optional (NULL / empty). */
-struct tcb_transform_spec {
-    char *name;
-    char *event_name;                /* override evtName */
-    char *identity_field;            /* source field (dotted path) giving the identity */
-    struct tcb_kv_list rename;       /* source property -> CleverTap property */
-    struct tcb_str_list include;     /* keep only these properties (empty = all) */
-    struct tcb_str_list exclude;     /* drop these properties */
-    struct tcb_kv_list constants;    /* added properties; "$"-keys go on the record */
-    enum tcb_nested_policy nested;   /* objects/arrays in properties */
-    struct tcb_str_list date_fields; /* turned into $D_<epoch seconds> */
-};
-
-/* A routing rule: the first rule whose every given match field equals the
- * record's decides account, transform and stale policy. */
-struct tcb_route {
-    char *name;
-    char *match_notification_type; /* Talon.One NotificationType */
-    char *match_event_name;        /* CleverTap evtName */
-    char *match_account_header;    /* value of the clevertap-account header */
-    char *account;                 /* account name or id; NULL = fall through */
-    char *transform;               /* tcb_transform_spec name; NULL = built-in */
-    int has_stale_policy;
-    enum tcb_stale_policy stale_policy;
-};
-
-struct tcb_config_log {
-    char *level;  /* debug | info | warn | error */
-    char *format; /* json | logfmt */
-};
-
-struct tcb_config {
-    char *source_path; /* the file loaded, or "<defaults>" */
-    struct tcb_config_kafka kafka;
-    struct tcb_config_clevertap clevertap;
-    struct tcb_config_ingest ingest;
-    struct tcb_config_sink sink;
-    struct tcb_route *routes;
-    size_t route_count;
-    struct tcb_transform_spec *transforms;
-    size_t transform_count;
-    struct tcb_config_log log;
-};
 
 /* Problems found while loading, each already formatted "PATH:LINE:COL: message".
  * Bounded to TCB_CONFIG_MAX_DIAGNOSTICS entries (one more says "too many"). */
@@ -147,24 +25,11 @@ struct tcb_config *tcb_config_load_file(const char *path, struct tcb_config_diag
 /* The same from memory; name is used in diagnostics in place of a path. */
 struct tcb_config *tcb_config_load_buffer(const char *name, const char *yaml, size_t len,
                                           struct tcb_config_diag *diag);
-/* The built-in defaults (no accounts, no routes); NULL only on OOM. */
+/* The built-in defaults (no accounts, no routes); never NULL. */
 struct tcb_config *tcb_config_defaults(void);
 
 /* Frees everything; accepts NULL and partially built configs. Secrets are
  * wiped before their memory is freed. */
 void tcb_config_destroy(struct tcb_config *cfg);
-
-/* The account whose name or account_id equals key, or NULL. Borrowed from cfg. */
-const struct tcb_account *tcb_config_find_account(const struct tcb_config *cfg, const char *key);
-/* The transform named name, or NULL. Borrowed from cfg. */
-const struct tcb_transform_spec *tcb_config_find_transform(const struct tcb_config *cfg,
-                                                           const char *name);
-/* The Upload API base URL for an account: its endpoint, else
- * https://<region>.api.clevertap.com (eu1: https://api.clevertap.com).
- * Returns a static or cfg-owned string; NULL for an unknown region. */
-const char *tcb_account_base_url(const struct tcb_account *account);
-
-/* Writes a region's host base URL; returns NULL for an unknown region. */
-const char *tcb_region_base_url(const char *region);
 
 #endif

@@ -1,6 +1,7 @@
 /* Diagnostics: the bounded list of "PATH:LINE:COL: message" lines a load
  * produces. It only collects; printing is the caller's business. */
 #include "config/config_internal.h"
+#include "util/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,13 +10,8 @@
 
 static void diag_push(struct tcb_config_diag *diag, const char *line)
 {
-    char **grown = realloc(diag->lines, (diag->count + 1) * sizeof(*grown));
-    if (!grown)
-        return;
-    diag->lines = grown;
-    diag->lines[diag->count] = strdup(line);
-    if (diag->lines[diag->count])
-        diag->count++;
+    diag->lines = tcb_xrealloc(diag->lines, (diag->count + 1) * sizeof(*diag->lines));
+    diag->lines[diag->count++] = tcb_xstrdup(line);
 }
 
 void tcb_config_diag_add(struct tcb_config_diag *diag, const char *path, size_t line, size_t col,
@@ -23,8 +19,9 @@ void tcb_config_diag_add(struct tcb_config_diag *diag, const char *path, size_t 
 {
     char message[768];
     char full[1024];
-    if (!diag || diag->count > TCB_CONFIG_MAX_DIAGNOSTICS)
+    if (!diag || diag->count > TCB_CONFIG_MAX_DIAGNOSTICS) {
         return;
+    }
     if (diag->count == TCB_CONFIG_MAX_DIAGNOSTICS) {
         snprintf(full, sizeof(full), "%s: too many problems; stopped reporting", path);
         diag_push(diag, full);
@@ -40,10 +37,12 @@ void tcb_config_diag_add(struct tcb_config_diag *diag, const char *path, size_t 
 
 void tcb_config_diag_free(struct tcb_config_diag *diag)
 {
-    if (!diag)
+    if (!diag) {
         return;
-    for (size_t i = 0; i < diag->count; i++)
+    }
+    for (size_t i = 0; i < diag->count; i++) {
         free(diag->lines[i]);
+    }
     free(diag->lines);
     diag->lines = NULL;
     diag->count = 0;

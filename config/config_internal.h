@@ -10,8 +10,7 @@
 #include <yaml.h>
 
 /* Appends "PATH:LINE:COL: message" (line and col 1-based). Past the ceiling it
- * adds one "too many problems" line and drops the rest. Never fails loudly:
- * on OOM the line is lost but the error count still rises. */
+ * adds one "too many problems" line and drops the rest. */
 void tcb_config_diag_add(struct tcb_config_diag *diag, const char *path, size_t line, size_t col,
                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 

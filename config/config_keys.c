@@ -15,6 +15,8 @@ static const char *const nested_policies[] = {"stringify", "flatten", "drop", NU
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_formats[] = {"json", "logfmt", NULL};
 
+/* offsetof(s, f) takes a type and a member name: they cannot be parenthesised. */
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define STR(s, f, def, desc)                                                                       \
     {                                                                                              \
         .name = #f, .type = TCB_KEY_STRING, .offset = offsetof(s, f), .default_value = def,        \
@@ -55,6 +57,7 @@ static const char *const log_formats[] = {"json", "logfmt", NULL};
         .name = #f, .type = TCB_KEY_MAP, .offset = offsetof(s, f), .max_items = 256,               \
         .description = desc                                                                        \
     }
+// NOLINTEND(bugprone-macro-parentheses)
 
 static const struct tcb_key kafka_keys[] = {
     STR(struct tcb_config_kafka, brokers, "127.0.0.1:9092", "bootstrap servers, host:port,..."),
@@ -257,11 +260,13 @@ static const struct tcb_schema ingest_schema = {"ingest", ingest_keys, N(ingest_
 static const struct tcb_schema sink_schema = {"sink", sink_keys, N(sink_keys), 0};
 static const struct tcb_schema log_schema = {"log", log_keys, N(log_keys), 0};
 
+// NOLINTBEGIN(bugprone-macro-parentheses): f is a member name, schema is taken by address
 #define SECTION(f, schema, desc)                                                                   \
     {                                                                                              \
         .name = #f, .type = TCB_KEY_SECTION, .offset = offsetof(struct tcb_config, f),             \
         .sub = &schema, .description = desc                                                        \
     }
+// NOLINTEND(bugprone-macro-parentheses)
 
 static const struct tcb_key root_keys[] = {
     SECTION(kafka, kafka_schema, "Kafka connection, topics, group"),

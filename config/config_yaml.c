@@ -2,6 +2,7 @@
  * node by node into the config struct, reports every problem with its
  * position, and frees what it built. Secret values never enter a message. */
 #include "config/config_internal.h"
+#include "util/alloc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,8 +12,9 @@
 
 static void wipe_free(char *s, int secret)
 {
-    if (s && secret)
+    if (s && secret) {
         memset(s, 0, strlen(s));
+    }
     free(s);
 }
 
@@ -29,8 +31,9 @@ static void free_kv_list(struct tcb_kv_list *list, int secret_values)
 
 static void free_str_list(struct tcb_str_list *list)
 {
-    for (size_t i = 0; i < list->count; i++)
+    for (size_t i = 0; i < list->count; i++) {
         free(list->items[i]);
+    }
     free(list->items);
     list->items = NULL;
     list->count = 0;
@@ -59,8 +62,9 @@ void tcb_config_free_fields(const struct tcb_schema *schema, void *base)
         case TCB_KEY_OBJECT_LIST: {
             char **items = FIELD(base, key->offset, char *);
             size_t *count = FIELD(base, key->count_offset, size_t);
-            for (size_t i = 0; *items && i < *count; i++)
+            for (size_t i = 0; *items && i < *count; i++) {
                 tcb_config_free_fields(key->sub, *items + i * key->sub->item_size);
+            }
             free(*items);
             *items = NULL;
             *count = 0;
@@ -74,9 +78,11 @@ void tcb_config_free_fields(const struct tcb_schema *schema, void *base)
 
 static int choice_index(const char *const *choices, const char *text)
 {
-    for (int i = 0; choices && choices[i]; i++)
-        if (strcmp(choices[i], text) == 0)
+    for (int i = 0; choices && choices[i]; i++) {
+        if (strcmp(choices[i], text) == 0) {
             return i;
+        }
+    }
     return -1;
 }
 
@@ -84,20 +90,22 @@ static void describe_choices(const char *const *choices, char *out, size_t cap)
 {
     size_t len = 0;
     out[0] = '\0';
-    for (int i = 0; choices[i] && len + 1 < cap; i++)
+    for (int i = 0; choices[i] && len + 1 < cap; i++) {
         len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? ", " : "", choices[i]);
+    }
 }
 
 static int parse_bool(const char *text, int *value)
 {
     static const char *const yes[] = {"true", "yes", "on", "True", "TRUE", NULL};
     static const char *const no[] = {"false", "no", "off", "False", "FALSE", NULL};
-    if (choice_index(yes, text) >= 0)
+    if (choice_index(yes, text) >= 0) {
         *value = 1;
-    else if (choice_index(no, text) >= 0)
+    } else if (choice_index(no, text) >= 0) {
         *value = 0;
-    else
+    } else {
         return -1;
+    }
     return 0;
 }
 
@@ -110,10 +118,11 @@ static int store_scalar(const struct tcb_key *key, void *base, const char *text,
 {
     char allowed[128];
     char shown[80];
-    if (may_quote && !key->secret)
+    if (may_quote && !key->secret) {
         snprintf(shown, sizeof(shown), "'%.64s'", text);
-    else
+    } else {
         snprintf(shown, sizeof(shown), "the value");
+    }
     switch (key->type) {
     case TCB_KEY_STRING: {
         if (key->choices && choice_index(key->choices, text) < 0) {
@@ -121,11 +130,7 @@ static int store_scalar(const struct tcb_key *key, void *base, const char *text,
             snprintf(err, err_len, "%s is not one of: %s", shown, allowed);
             return -1;
         }
-        char *copy = strdup(text);
-        if (!copy) {
-            snprintf(err, err_len, "out of memory");
-            return -1;
-        }
+        char *copy = tcb_xstrdup(text);
         char **slot = FIELD(base, key->offset, char *);
         wipe_free(*slot, key->secret);
         *slot = copy;
@@ -145,10 +150,11 @@ static int store_scalar(const struct tcb_key *key, void *base, const char *text,
                      key->min, key->max);
             return -1;
         }
-        if (key->type == TCB_KEY_INT)
+        if (key->type == TCB_KEY_INT) {
             *FIELD(base, key->offset, int) = (int)value;
-        else
+        } else {
             *FIELD(base, key->offset, long) = value;
+        }
         return 0;
     }
     case TCB_KEY_BOOL:
@@ -179,8 +185,9 @@ int tcb_config_apply_defaults(const struct tcb_schema *schema, void *base)
     for (size_t k = 0; k < schema->key_count; k++) {
         const struct tcb_key *key = &schema->keys[k];
         if (key->type == TCB_KEY_SECTION) {
-            if (tcb_config_apply_defaults(key->sub, (char *)base + key->offset) != 0)
+            if (tcb_config_apply_defaults(key->sub, (char *)base + key->offset) != 0) {
                 return -1;
+            }
         } else if (key->default_value &&
                    store_scalar(key, base, key->default_value, 1, err, sizeof(err)) != 0) {
             return -1;
@@ -224,7 +231,7 @@ static char *scalar_text(struct tcb_config_loader *loader, const yaml_node_t *no
 
 /* Checks a collection node's type and size and allocates room for its items.
  * Returns the new zeroed array (at least one slot) and its size in *count, or
- * NULL after reporting (or on OOM). */
+ * NULL after reporting. */
 static void *collection_items(struct tcb_config_loader *loader, const yaml_node_t *node,
                               const struct tcb_key *key, yaml_node_type_t expected,
                               size_t item_size, size_t *count)
@@ -243,7 +250,7 @@ static void *collection_items(struct tcb_config_loader *loader, const yaml_node_
         return NULL;
     }
     *count = n;
-    return calloc(n ? n : 1, item_size);
+    return tcb_xcalloc(n ? n : 1, item_size);
 }
 
 static void load_kv_list(struct tcb_config_loader *loader, const yaml_node_t *node,
@@ -252,8 +259,9 @@ static void load_kv_list(struct tcb_config_loader *loader, const yaml_node_t *no
     size_t n;
     struct tcb_kv *items =
         collection_items(loader, node, key, YAML_MAPPING_NODE, sizeof(*items), &n);
-    if (!items)
+    if (!items) {
         return;
+    }
     free_kv_list(list, 1);
     list->items = items;
     for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
@@ -265,13 +273,14 @@ static void load_kv_list(struct tcb_config_loader *loader, const yaml_node_t *no
             continue;
         }
         const char *name = (const char *)k->data.scalar.value;
-        for (size_t i = 0; i < list->count; i++)
-            if (strcmp(list->items[i].key, name) == 0)
+        for (size_t i = 0; i < list->count; i++) {
+            if (strcmp(list->items[i].key, name) == 0) {
                 tcb_config_error_at(loader, k, "%s: duplicate key '%s'", key->name, name);
+            }
+        }
         char *value = scalar_text(loader, v, name);
-        char *copy = strdup(name);
-        if (!value || !copy) {
-            wipe_free(value, 1);
+        char *copy = tcb_xstrdup(name);
+        if (!value) {
             free(copy);
             continue;
         }
@@ -286,15 +295,17 @@ static void load_str_list(struct tcb_config_loader *loader, const yaml_node_t *n
 {
     size_t n;
     char **items = collection_items(loader, node, key, YAML_SEQUENCE_NODE, sizeof(*items), &n);
-    if (!items)
+    if (!items) {
         return;
+    }
     free_str_list(list);
     list->items = items;
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *item = yaml_document_get_node(loader->doc, node->data.sequence.items.start[i]);
         char *text = scalar_text(loader, item, key->name);
-        if (text)
+        if (text) {
             list->items[list->count++] = text;
+        }
     }
 }
 
@@ -305,8 +316,9 @@ static void load_object_list(struct tcb_config_loader *loader, const yaml_node_t
     size_t *count = FIELD(base, key->count_offset, size_t);
     size_t n;
     *items = collection_items(loader, node, key, YAML_SEQUENCE_NODE, key->sub->item_size, &n);
-    if (!*items)
+    if (!*items) {
         return;
+    }
     for (size_t i = 0; i < n; i++) {
         void *item = *items + i * key->sub->item_size;
         tcb_config_apply_defaults(key->sub, item);
@@ -336,14 +348,16 @@ static void load_value(struct tcb_config_loader *loader, const yaml_node_t *node
         break;
     default: {
         char *text = scalar_text(loader, node, key->name);
-        if (!text)
+        if (!text) {
             return;
+        }
         const char *raw = (const char *)node->data.scalar.value;
         int literal = strcmp(raw, text) == 0;
-        if (store_scalar(key, base, text, literal, err, sizeof(err)) != 0)
+        if (store_scalar(key, base, text, literal, err, sizeof(err)) != 0) {
             tcb_config_error_at(loader, node, "%s: %s", key->name, err);
-        else if (key->has_presence)
+        } else if (key->has_presence) {
             *FIELD(base, key->presence_offset, int) = 1;
+        }
         wipe_free(text, key->secret);
     }
     }
@@ -351,9 +365,11 @@ static void load_value(struct tcb_config_loader *loader, const yaml_node_t *node
 
 static const struct tcb_key *find_key(const struct tcb_schema *schema, const char *name)
 {
-    for (size_t k = 0; k < schema->key_count; k++)
-        if (strcmp(schema->keys[k].name, name) == 0)
+    for (size_t k = 0; k < schema->key_count; k++) {
+        if (strcmp(schema->keys[k].name, name) == 0) {
             return &schema->keys[k];
+        }
+    }
     return NULL;
 }
 
@@ -363,16 +379,19 @@ static const char *closest_key(const struct tcb_schema *schema, const char *name
     const char *best = NULL;
     size_t best_distance = 3; /* suggest only close matches */
     size_t name_len = strlen(name);
-    if (name_len > 63)
+    if (name_len > 63) {
         return NULL;
+    }
     for (size_t k = 0; k < schema->key_count; k++) {
         const char *cand = schema->keys[k].name;
         size_t cand_len = strlen(cand);
         size_t row[64];
-        if (cand_len > 63)
+        if (cand_len > 63) {
             continue;
-        for (size_t j = 0; j <= cand_len; j++)
+        }
+        for (size_t j = 0; j <= cand_len; j++) {
             row[j] = j;
+        }
         for (size_t i = 1; i <= name_len; i++) {
             size_t diag = row[0];
             row[0] = i;
@@ -380,10 +399,12 @@ static const char *closest_key(const struct tcb_schema *schema, const char *name
                 size_t up = row[j];
                 size_t cost = name[i - 1] == cand[j - 1] ? 0 : 1;
                 size_t best_here = diag + cost;
-                if (up + 1 < best_here)
+                if (up + 1 < best_here) {
                     best_here = up + 1;
-                if (row[j - 1] + 1 < best_here)
+                }
+                if (row[j - 1] + 1 < best_here) {
                     best_here = row[j - 1] + 1;
+                }
                 row[j] = best_here;
                 diag = up;
             }
@@ -431,22 +452,26 @@ void tcb_config_load_mapping(struct tcb_config_loader *loader, const yaml_node_t
         if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0 &&
             v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
             /* "key:" with nothing after it (YAML null) keeps the default */
-            if (key->required)
+            if (key->required) {
                 tcb_config_error_at(loader, v, "%s: must not be empty", name);
+            }
             continue;
         }
         load_value(loader, v, key, base);
     }
-    for (size_t k = 0; k < schema->key_count; k++)
-        if (schema->keys[k].required && !(seen & (1ULL << k)))
+    for (size_t k = 0; k < schema->key_count; k++) {
+        if (schema->keys[k].required && !(seen & (1ULL << k))) {
             tcb_config_error_at(loader, node, "%s is missing required key '%s'", schema->name,
                                 schema->keys[k].name);
+        }
+    }
 }
 
 const yaml_node_t *tcb_config_node_at(struct tcb_config_loader *loader, const char *const *path)
 {
-    if (!loader->doc)
+    if (!loader->doc) {
         return NULL;
+    }
     const yaml_node_t *node = yaml_document_get_root_node(loader->doc);
     for (size_t i = 0; node && path[i]; i++) {
         const char *step = path[i];
@@ -454,15 +479,17 @@ const yaml_node_t *tcb_config_node_at(struct tcb_config_loader *loader, const ch
         if (step[0] == '#' && node->type == YAML_SEQUENCE_NODE) {
             long index = strtol(step + 1, NULL, 10);
             long n = node->data.sequence.items.top - node->data.sequence.items.start;
-            if (index >= 0 && index < n)
+            if (index >= 0 && index < n) {
                 next = yaml_document_get_node(loader->doc, node->data.sequence.items.start[index]);
+            }
         } else if (node->type == YAML_MAPPING_NODE) {
             for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
                  pair < node->data.mapping.pairs.top; pair++) {
                 yaml_node_t *k = yaml_document_get_node(loader->doc, pair->key);
                 if (k->type == YAML_SCALAR_NODE &&
-                    strcmp((const char *)k->data.scalar.value, step) == 0)
+                    strcmp((const char *)k->data.scalar.value, step) == 0) {
                     next = yaml_document_get_node(loader->doc, pair->value);
+                }
             }
         }
         node = next;

@@ -1,23 +1,16 @@
 /* The batch container: records in submission order and the request body made from
  * them. Pure memory work; never sends, retries or logs. */
 #include "consumer/batch.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static void *must(void *ptr)
-{
-    if (!ptr) {
-        abort(); /* out of memory: offsets are not committed, so a crash means redelivery */
-    }
-    return ptr;
-}
-
 struct tcb_batch_record *tcb_batch_record_new(const char *json, size_t len, uint64_t key,
                                               const struct tcb_upload_tag *tag, int64_t now_ms)
 {
-    struct tcb_batch_record *rec = must(calloc(1, sizeof(*rec)));
-    rec->json = must(malloc(len + 1));
+    struct tcb_batch_record *rec = tcb_xcalloc(1, sizeof(*rec));
+    rec->json = tcb_xmalloc(len + 1);
     memcpy(rec->json, json, len);
     rec->json[len] = '\0';
     rec->len = len;
@@ -38,10 +31,10 @@ void tcb_batch_record_free(struct tcb_batch_record *rec)
 
 struct tcb_batch *tcb_batch_new(uint64_t seq, size_t max_records)
 {
-    struct tcb_batch *batch = must(calloc(1, sizeof(*batch)));
+    struct tcb_batch *batch = tcb_xcalloc(1, sizeof(*batch));
     batch->seq = seq;
     batch->max_records = max_records ? max_records : 1;
-    batch->records = must(calloc(batch->max_records, sizeof(*batch->records)));
+    batch->records = tcb_xcalloc(batch->max_records, sizeof(struct tcb_batch_record *));
     batch->bytes = TCB_BATCH_ENVELOPE_BYTES;
     return batch;
 }
@@ -79,7 +72,7 @@ void tcb_batch_add(struct tcb_batch *batch, struct tcb_batch_record *rec)
 void tcb_batch_body(struct tcb_batch *batch)
 {
     free(batch->body);
-    batch->body = must(malloc(batch->bytes + 1));
+    batch->body = tcb_xmalloc(batch->bytes + 1);
     char *p = batch->body;
     memcpy(p, "{\"d\":[", 6);
     p += 6;
@@ -121,7 +114,7 @@ struct tcb_batch_record *tcb_batch_take(struct tcb_batch *batch, size_t i)
 {
     struct tcb_batch_record *rec = batch->records[i];
     memmove(&batch->records[i], &batch->records[i + 1],
-            (batch->count - i - 1) * sizeof(*batch->records));
+            (batch->count - i - 1) * sizeof(struct tcb_batch_record *));
     batch->count--;
     batch->records[batch->count] = NULL;
     recount(batch);

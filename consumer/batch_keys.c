@@ -1,6 +1,7 @@
 /* Open-addressing hash set (linear probing, backward-shift deletion) of busy
  * ordering keys. Bounded: it is sized once and never grows. */
 #include "consumer/batch_keys.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 
@@ -23,17 +24,12 @@ static size_t home(const struct tcb_batch_keys *keys, uint64_t key)
 
 struct tcb_batch_keys *tcb_batch_keys_create(size_t max_keys)
 {
-    struct tcb_batch_keys *keys = calloc(1, sizeof(*keys));
+    struct tcb_batch_keys *keys = tcb_xcalloc(1, sizeof(*keys));
     size_t cap = 16;
     while (cap < max_keys * 2 + 2) {
         cap *= 2;
     }
-    if (keys) {
-        keys->slots = calloc(cap, sizeof(*keys->slots));
-    }
-    if (!keys || !keys->slots) {
-        abort(); /* out of memory */
-    }
+    keys->slots = tcb_xcalloc(cap, sizeof(*keys->slots));
     keys->mask = cap - 1;
     keys->max_keys = max_keys ? max_keys : 1;
     return keys;

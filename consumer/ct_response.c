@@ -2,7 +2,9 @@
  * real bodies' spacing and missing fields; bounded (entries and texts capped).
  * Never decides what a response means for retries and never logs. */
 #include "consumer/ct_response.h"
+#include "util/alloc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +18,24 @@ static void copy_text(char *dst, size_t cap, const json_t *value)
     snprintf(dst, cap, "%s", text ? text : "");
 }
 
+/* A code as CleverTap sends it (a number or a numeric string); 0 when absent,
+ * not a whole number, or outside +-1,000,000 (no real code is). */
 static int int_field(const json_t *obj, const char *key)
 {
     const json_t *value = json_object_get(obj, key);
+    long long n = 0;
     if (json_is_integer(value)) {
-        json_int_t n = json_integer_value(value);
-        return n > -1000000 && n < 1000000 ? (int)n : 0;
+        n = json_integer_value(value);
+    } else if (json_is_string(value)) {
+        const char *text = json_string_value(value);
+        char *end = NULL;
+        errno = 0;
+        n = strtoll(text, &end, 10);
+        if (end == text || *end != '\0' || errno == ERANGE) {
+            return 0;
+        }
     }
-    if (json_is_string(value)) {
-        return atoi(json_string_value(value));
-    }
-    return 0;
+    return n > -1000000 && n < 1000000 ? (int)n : 0;
 }
 
 static enum tcb_ct_status parse_status(const json_t *value)
@@ -121,10 +130,7 @@ int tcb_ct_response_parse(const char *body, size_t len, size_t max_entries,
         count = max_entries;
     }
     if (count > 0) {
-        out->unprocessed = calloc(count, sizeof(*out->unprocessed));
-        if (!out->unprocessed) {
-            abort(); /* out of memory: see style.md, a crash means redelivery */
-        }
+        out->unprocessed = tcb_xcalloc(count, sizeof(*out->unprocessed));
         for (size_t i = 0; i < count; i++) {
             parse_entry(json_array_get(list, i), &out->unprocessed[i]);
         }

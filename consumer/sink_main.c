@@ -22,9 +22,11 @@ int main(int argc, char **argv)
          "run only transform + validation over FILE (one message value a line, - = stdin)"},
     };
     const int extra_count = (int)(sizeof(extra) / sizeof(extra[0]));
+    tcb_daemon_setup_allocators();
     struct tcb_daemon_args args;
-    if (tcb_daemon_args_parse(argc, argv, program, summary, extra, extra_count, &args) != 0)
+    if (tcb_daemon_args_parse(argc, argv, program, summary, extra, extra_count, &args) != 0) {
         return TCB_EXIT_USAGE;
+    }
     if (args.show_help) {
         tcb_daemon_print_help(program, summary, extra, extra_count);
         return TCB_EXIT_OK;
@@ -35,11 +37,13 @@ int main(int argc, char **argv)
     }
     int exit_now = 0;
     struct tcb_config *cfg = tcb_daemon_load_config(&args, program, &exit_now);
-    if (!cfg)
+    if (!cfg) {
         return TCB_EXIT_USAGE;
+    }
     int rc = TCB_EXIT_OK;
-    if (exit_now)
+    if (exit_now) {
         goto out;
+    }
     if (transform_path) {
         rc = tcb_transform_cli_run(cfg, transform_path, stdout);
         goto out;

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "transforms/transform.h"
+#include "util/alloc.h"
 
 /* Per-line ceiling: one byte more than a message value may have, so that
  * longer lines are still recognised (and dead-lettered) as too large. */
@@ -141,9 +142,10 @@ int tcb_transform_cli_run(const struct tcb_config *cfg, const char *path, FILE *
         TCB_ERROR("transform.open", "cannot open %s: %s", path, strerror(errno));
         return 1;
     }
-    if (read_env(&h) != 0 || (buf = malloc(LINE_CAP)) == NULL) {
+    if (read_env(&h) != 0) {
         goto out;
     }
+    buf = tcb_xmalloc(LINE_CAP);
     while (read_line(in, buf, &len)) {
         struct tcb_transform_result res;
         struct tcb_transform_input msg = h.in;

@@ -4,27 +4,24 @@
 #include "consumer/upload_account.h"
 
 #include "config/config.h"
+#include "util/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int add_header(struct curl_slist **list, const char *name, const char *value)
+static void add_header(struct curl_slist **list, const char *name, const char *value)
 {
     size_t len = strlen(name) + strlen(value) + 3;
-    char *line = malloc(len);
-    if (!line) {
-        return -1;
-    }
+    char *line = tcb_xmalloc(len);
     snprintf(line, len, "%s: %s", name, value);
     struct curl_slist *grown = curl_slist_append(*list, line);
     memset(line, 0, len); /* may hold the passcode */
     free(line);
     if (!grown) {
-        return -1;
+        tcb_out_of_memory(); /* curl_slist_append fails only for memory */
     }
     *list = grown;
-    return 0;
 }
 
 int tcb_upload_account_init(struct tcb_upload_account *acct, const struct tcb_account *account,
@@ -41,20 +38,13 @@ int tcb_upload_account_init(struct tcb_upload_account *acct, const struct tcb_ac
     while (len > 0 && base_url[len - 1] == '/') {
         len--;
     }
-    acct->url = malloc(len + sizeof("/1/upload"));
-    if (!acct->url) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
+    acct->url = tcb_xmalloc(len + sizeof("/1/upload"));
     memcpy(acct->url, base_url, len);
     memcpy(acct->url + len, "/1/upload", sizeof("/1/upload"));
-    if (add_header(&acct->headers, "X-CleverTap-Account-Id", account->account_id) != 0 ||
-        add_header(&acct->headers, "X-CleverTap-Passcode", account->passcode) != 0 ||
-        add_header(&acct->headers, "Content-Type", "application/json; charset=utf-8") != 0 ||
-        add_header(&acct->headers, "Expect", "") != 0) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
+    add_header(&acct->headers, "X-CleverTap-Account-Id", account->account_id);
+    add_header(&acct->headers, "X-CleverTap-Passcode", account->passcode);
+    add_header(&acct->headers, "Content-Type", "application/json; charset=utf-8");
+    add_header(&acct->headers, "Expect", "");
     int max = account->max_in_flight;
     if (max < 1 || max > TCB_CLEVERTAP_MAX_IN_FLIGHT) {
         max = max < 1 ? 1 : TCB_CLEVERTAP_MAX_IN_FLIGHT;

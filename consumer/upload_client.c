@@ -5,6 +5,7 @@
 
 #include "common/metrics.h"
 #include "config/config.h"
+#include "util/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,11 +71,7 @@ static int make_accounts(struct tcb_uploader *up, char *err, size_t err_len)
 {
     const struct tcb_config_clevertap *ct = &up->cfg->clevertap;
     long connections = 1;
-    up->accts = calloc(ct->account_count ? ct->account_count : 1, sizeof(*up->accts));
-    if (!up->accts) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
+    up->accts = tcb_xcalloc(ct->account_count ? ct->account_count : 1, sizeof(*up->accts));
     for (size_t i = 0; i < ct->account_count; i++) {
         const struct tcb_account *account = &ct->accounts[i];
         if (tcb_upload_account_init(&up->accts[i], account, tcb_account_base_url(account), err,
@@ -96,18 +93,14 @@ struct tcb_uploader *tcb_uploader_create(const struct tcb_uploader_options *opts
         snprintf(err, err_len, "uploader: config and outcome callback are required");
         return NULL;
     }
-    struct tcb_uploader *up = calloc(1, sizeof(*up));
-    if (!up) {
-        snprintf(err, err_len, "out of memory");
-        return NULL;
-    }
+    struct tcb_uploader *up = tcb_xcalloc(1, sizeof(*up));
     up->cfg = opts->cfg;
     up->on_outcome = opts->on_outcome;
     up->ctx = opts->ctx;
     up->next_seq = 1;
     read_settings(up, opts);
-    up->ready_lock = malloc(sizeof(*up->ready_lock));
-    if (!up->ready_lock || pthread_mutex_init(up->ready_lock, NULL) != 0) {
+    up->ready_lock = tcb_xmalloc(sizeof(pthread_mutex_t));
+    if (pthread_mutex_init(up->ready_lock, NULL) != 0) {
         free(up->ready_lock);
         up->ready_lock = NULL;
         snprintf(err, err_len, "uploader: cannot make a mutex");

@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -226,11 +227,8 @@ static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
     tcb_aimd_success(&acct->aimd);
     tcb_upload_set_halted(up, acct, 0, now_ms);
     size_t n = batch->count;
-    unsigned char *fate = calloc(n ? n : 1, sizeof(*fate));
-    int *entry = calloc(n ? n : 1, sizeof(*entry));
-    if (!fate || !entry) {
-        abort(); /* out of memory */
-    }
+    unsigned char *fate = tcb_xcalloc(n, sizeof(*fate));
+    int *entry = tcb_xcalloc(n, sizeof(*entry));
     int mismatches = 0;
     if (tcb_upload_map_records(&info->resp, batch, fate, entry, &mismatches) != 0 && n > 1) {
         /* An entry names no record we sent: resend in halves until each answer is

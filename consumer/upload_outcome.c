@@ -94,11 +94,14 @@ void tcb_upload_classify(enum tcb_transport transport, int http_status, const ch
         classify_2xx(body, len, body_truncated, max_entries, out);
     } else {
         error_body(body, len, out);
-        if (http_status == 401 || http_status == 403 || http_status == 404 || http_status == 405) {
-            /* Refused credentials, or an endpoint with no Upload API behind it
-             * (a wrong `endpoint` or proxy path): the account is misconfigured.
-             * Dead-lettering every record one by one would empty the topic
-             * into the DLQ; halting keeps them until the config is fixed. */
+        /* Refused credentials, an endpoint with no Upload API behind it (a
+         * wrong `endpoint` or proxy path), or a redirect (we follow none: the
+         * passcode must not travel elsewhere): the account is misconfigured.
+         * Dead-lettering every record one by one would empty the topic into
+         * the DLQ; halting keeps them, visibly, until the config is fixed. */
+        int misconfigured = http_status == 401 || http_status == 403 || http_status == 404 ||
+                            http_status == 405 || (http_status >= 300 && http_status < 400);
+        if (misconfigured) {
             set(out, TCB_VERDICT_RETRY, TCB_REASON_AUTH);
         } else if (http_status == 429) {
             set(out, TCB_VERDICT_RETRY, TCB_REASON_THROTTLED);
@@ -106,10 +109,6 @@ void tcb_upload_classify(enum tcb_transport transport, int http_status, const ch
             set(out, TCB_VERDICT_RETRY, TCB_REASON_SERVER);
         } else if (http_status >= 400) {
             set(out, TCB_VERDICT_PERMANENT, TCB_REASON_CLIENT);
-        } else if (http_status >= 300) {
-            /* We follow no redirects (the passcode must not travel elsewhere): a
-             * redirecting endpoint is misconfigured, so halt it visibly. */
-            set(out, TCB_VERDICT_RETRY, TCB_REASON_AUTH);
         } else {
             /* 1xx as a final answer: not CleverTap; retry without losing data. */
             set(out, TCB_VERDICT_RETRY, TCB_REASON_BAD_RESPONSE);

@@ -2,6 +2,7 @@
  * answer. Keep-alive comes from the multi handle's connection cache. Never logs
  * (the headers carry the passcode) and never decides what an answer means. */
 #include "consumer/upload_transfer.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
     if (take < n) {
         xfer->resp_truncated = 1;
     }
-    if (tcb_buf_append(&xfer->resp, data, take) != 0) {
-        abort(); /* out of memory */
-    }
-    return n; /* keep reading so the connection stays reusable */
+    tcb_buf_append(&xfer->resp, data, take); /* fits: take is within the limit */
+    return n;                                /* keep reading so the connection stays reusable */
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
@@ -42,10 +41,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 
 struct tcb_upload_xfer *tcb_upload_xfer_new(size_t resp_max)
 {
-    struct tcb_upload_xfer *xfer = calloc(1, sizeof(*xfer));
-    if (!xfer) {
-        return NULL;
-    }
+    struct tcb_upload_xfer *xfer = tcb_xcalloc(1, sizeof(*xfer));
     tcb_buf_init(&xfer->resp, resp_max);
     xfer->easy = curl_easy_init();
     if (!xfer->easy) {

@@ -4,8 +4,8 @@
 #ifndef TCB_CONSUMER_UPLOAD_TRANSFER_H
 #define TCB_CONSUMER_UPLOAD_TRANSFER_H
 
-#include "common/buf.h"
 #include "consumer/upload_outcome.h"
+#include "util/buf.h"
 
 #include <curl/curl.h>
 #include <stddef.h>

@@ -84,11 +84,13 @@ static int start(struct ingest *ingest)
 static void stop(struct ingest *ingest)
 {
     tcb_ingest_server_quiesce(ingest->server);
-    if (ingest->producer)
+    if (ingest->producer) {
         tcb_ingest_producer_drain(ingest->producer, ingest->cfg->ingest.produce_timeout_ms);
+    }
     for (int waited = 0; tcb_ingest_server_waiting(ingest->server) > 0 && waited < STOP_GRACE_MS;
-         waited += 10)
+         waited += 10) {
         sleep_ms(10);
+    }
     tcb_ingest_server_stop(ingest->server);
     tcb_http_listener_stop(ingest->ops);
     tcb_ingest_producer_destroy(ingest->producer);
@@ -97,9 +99,11 @@ static void stop(struct ingest *ingest)
 
 int main(int argc, char **argv)
 {
+    tcb_daemon_setup_allocators();
     struct tcb_daemon_args args;
-    if (tcb_daemon_args_parse(argc, argv, PROGRAM, SUMMARY, NULL, 0, &args) != 0)
+    if (tcb_daemon_args_parse(argc, argv, PROGRAM, SUMMARY, NULL, 0, &args) != 0) {
         return TCB_EXIT_USAGE;
+    }
     if (args.show_help) {
         tcb_daemon_print_help(PROGRAM, SUMMARY, NULL, 0);
         return TCB_EXIT_OK;
@@ -111,8 +115,9 @@ int main(int argc, char **argv)
     int exit_now = 0;
     struct ingest ingest = {0};
     ingest.cfg = tcb_daemon_load_config(&args, PROGRAM, &exit_now);
-    if (ingest.cfg == NULL)
+    if (ingest.cfg == NULL) {
         return TCB_EXIT_USAGE;
+    }
     if (exit_now) {
         tcb_config_destroy(ingest.cfg);
         return TCB_EXIT_OK;
@@ -126,10 +131,12 @@ int main(int argc, char **argv)
     if (start(&ingest) != 0) {
         rc = TCB_EXIT_RUNTIME;
     } else {
-        while (!tcb_signals_stop_requested() && !tcb_ingest_producer_failed(ingest.producer))
+        while (!tcb_signals_stop_requested() && !tcb_ingest_producer_failed(ingest.producer)) {
             sleep_ms(100);
-        if (tcb_ingest_producer_failed(ingest.producer))
+        }
+        if (tcb_ingest_producer_failed(ingest.producer)) {
             rc = TCB_EXIT_RUNTIME;
+        }
         TCB_INFO("ingest.stopping", "draining");
     }
     stop(&ingest);

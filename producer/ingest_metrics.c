@@ -31,7 +31,8 @@ int tcb_ingest_metrics_register(struct tcb_metrics *registry, struct tcb_ingest_
     out->kafka_ready = tcb_metrics_gauge(registry, "tcb_ingest_kafka_ready",
                                          "1 when the last Kafka metadata probe succeeded", NULL);
     if (!out->requests || !out->records_produced || !out->produce_failures ||
-        !out->produce_latency || !out->queue_depth || !out->kafka_ready)
+        !out->produce_latency || !out->queue_depth || !out->kafka_ready) {
         return -1;
+    }
     return 0;
 }

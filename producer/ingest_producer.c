@@ -9,6 +9,7 @@
 #include "common/metrics.h"
 #include "config/config.h"
 #include "producer/ingest_metrics.h"
+#include "util/alloc.h"
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
@@ -112,12 +113,14 @@ static int probe_once(struct tcb_ingest_producer *producer)
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err =
         rd_kafka_metadata(producer->rk, 0, producer->rkt, &md, PROBE_TIMEOUT_MS);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return 0;
+    }
     int ok = md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
              md->topics[0].partition_cnt > 0;
-    for (int i = 0; ok && i < md->topics[0].partition_cnt; i++)
+    for (int i = 0; ok && i < md->topics[0].partition_cnt; i++) {
         ok = md->topics[0].partitions[i].leader >= 0;
+    }
     rd_kafka_metadata_destroy(md);
     return ok;
 }
@@ -128,15 +131,17 @@ static void *prober_main(void *arg)
     while (!atomic_load(&producer->stop_prober)) {
         int ok = probe_once(producer) && !atomic_load(&producer->fatal);
         if (ok != atomic_exchange(&producer->ready, ok)) {
-            if (ok)
+            if (ok) {
                 TCB_INFO("kafka.ready", "Kafka reachable, topic has leaders");
-            else
+            } else {
                 TCB_WARN("kafka.not_ready", "Kafka metadata probe failed");
+            }
         }
         tcb_gauge_set(metrics_of(producer)->kafka_ready, NULL, ok);
         for (int waited = 0; waited < PROBE_INTERVAL_MS && !atomic_load(&producer->stop_prober);
-             waited += 50)
+             waited += 50) {
             sleep_ms(50);
+        }
     }
     return NULL;
 }
@@ -144,8 +149,9 @@ static void *prober_main(void *arg)
 static int has_property(const struct tcb_config *cfg, const char *key)
 {
     for (size_t i = 0; i < cfg->kafka.properties.count; i++) {
-        if (strcmp(cfg->kafka.properties.items[i].key, key) == 0)
+        if (strcmp(cfg->kafka.properties.items[i].key, key) == 0) {
             return 1;
+        }
     }
     return 0;
 }
@@ -169,12 +175,14 @@ static int configure(rd_kafka_conf_t *conf, const struct tcb_config *cfg, char *
     const struct tcb_kv forced[] = {{"enable.idempotence", "true"}, {"acks", "all"}};
     for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
         if (!has_property(cfg, defaults[i].key) &&
-            tcb_kafka_conf_set(conf, defaults[i].key, defaults[i].value, err, err_len) != 0)
+            tcb_kafka_conf_set(conf, defaults[i].key, defaults[i].value, err, err_len) != 0) {
             return -1;
+        }
     }
     for (size_t i = 0; i < sizeof(forced) / sizeof(forced[0]); i++) {
-        if (tcb_kafka_conf_set(conf, forced[i].key, forced[i].value, err, err_len) != 0)
+        if (tcb_kafka_conf_set(conf, forced[i].key, forced[i].value, err, err_len) != 0) {
             return -1;
+        }
     }
     return 0;
 }
@@ -184,18 +192,15 @@ struct tcb_ingest_producer *tcb_ingest_producer_create(const struct tcb_config *
                                                        tcb_ingest_delivery_fn on_delivery,
                                                        char *err, size_t err_len)
 {
-    struct tcb_ingest_producer *producer = calloc(1, sizeof(*producer));
-    if (producer == NULL) {
-        snprintf(err, err_len, "out of memory");
-        return NULL;
-    }
+    struct tcb_ingest_producer *producer = tcb_xcalloc(1, sizeof(*producer));
     producer->cfg = cfg;
     producer->metrics = metrics;
     producer->on_delivery = on_delivery;
     rd_kafka_conf_t *conf = tcb_kafka_conf_new(cfg, NULL, err, err_len); /* kafka.client_id */
     if (conf == NULL || configure(conf, cfg, err, err_len) != 0) {
-        if (conf)
+        if (conf) {
             rd_kafka_conf_destroy(conf);
+        }
         tcb_ingest_producer_destroy(producer);
         return NULL;
     }
@@ -238,8 +243,9 @@ static int enqueue(struct tcb_ingest_producer *producer, const struct tcb_ingest
     snprintf(index, sizeof(index), "%ld", message->record_index);
     snprintf(received, sizeof(received), "%lld", message->received_at_ms);
     rd_kafka_headers_t *headers = rd_kafka_headers_new(4);
-    if (message->account)
+    if (message->account) {
         rd_kafka_header_add(headers, "clevertap-account", -1, message->account, -1);
+    }
     rd_kafka_header_add(headers, "request-id", -1, message->request_id, -1);
     rd_kafka_header_add(headers, "record-index", -1, index, -1);
     rd_kafka_header_add(headers, "received-at", -1, received, -1);
@@ -283,10 +289,11 @@ int tcb_ingest_producer_send(struct tcb_ingest_producer *producer,
 {
     atomic_fetch_add(&producer->sending, 1);
     int rc = -1;
-    if (!atomic_load(&producer->draining))
+    if (!atomic_load(&producer->draining)) {
         rc = enqueue(producer, message, opaque);
-    else
+    } else {
         count_failure(producer, "shutdown");
+    }
     atomic_fetch_sub(&producer->sending, 1);
     return rc;
 }
@@ -321,11 +328,13 @@ static void stop_poller(struct tcb_ingest_producer *producer)
 void tcb_ingest_producer_drain(struct tcb_ingest_producer *producer, int timeout_ms)
 {
     atomic_store(&producer->draining, 1);
-    while (atomic_load(&producer->sending) > 0)
+    while (atomic_load(&producer->sending) > 0) {
         sleep_ms(1);
+    }
     stop_poller(producer);
-    if (rd_kafka_flush(producer->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR)
+    if (rd_kafka_flush(producer->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         return;
+    }
     TCB_WARN("kafka.drain", "%d messages unacknowledged at shutdown; purging",
              rd_kafka_outq_len(producer->rk));
     rd_kafka_purge(producer->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
@@ -334,16 +343,19 @@ void tcb_ingest_producer_drain(struct tcb_ingest_producer *producer, int timeout
 
 void tcb_ingest_producer_destroy(struct tcb_ingest_producer *producer)
 {
-    if (producer == NULL)
+    if (producer == NULL) {
         return;
+    }
     stop_poller(producer);
     if (producer->prober_started) {
         atomic_store(&producer->stop_prober, 1);
         pthread_join(producer->prober, NULL);
     }
-    if (producer->rkt)
+    if (producer->rkt) {
         rd_kafka_topic_destroy(producer->rkt);
-    if (producer->rk)
+    }
+    if (producer->rk) {
         rd_kafka_destroy(producer->rk);
+    }
     free(producer);
 }

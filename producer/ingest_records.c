@@ -4,6 +4,7 @@
 #include "producer/ingest_records.h"
 
 #include "producer/ingest_json_span.h"
+#include "util/alloc.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -32,8 +33,9 @@ static const char *const notification_key_fields[] = {"ProfileIntegrationID",
 static json_t *parse(const char *body, size_t len)
 {
     json_error_t error;
-    if (len == 0 || memchr(body, '\0', len) != NULL)
+    if (len == 0 || memchr(body, '\0', len) != NULL) {
         return NULL;
+    }
     return json_loadb(body, len, 0, &error);
 }
 
@@ -57,11 +59,13 @@ static int key_from_value(struct tcb_ingest_record *record, json_t *value)
 
 static void key_record(struct tcb_ingest_record *record, json_t *element)
 {
-    if (!json_is_object(element))
+    if (!json_is_object(element)) {
         return;
+    }
     for (size_t i = 0; i < sizeof(record_key_fields) / sizeof(record_key_fields[0]); i++) {
-        if (key_from_value(record, json_object_get(element, record_key_fields[i])) == 0)
+        if (key_from_value(record, json_object_get(element, record_key_fields[i])) == 0) {
             return;
+        }
     }
 }
 
@@ -71,8 +75,9 @@ static int serialize_records(struct tcb_ingest_upload *upload, json_t *array)
     for (size_t i = 0; i < upload->count; i++) {
         struct tcb_ingest_record *record = &upload->records[i];
         record->owned_value = json_dumps(json_array_get(array, i), JSON_COMPACT | JSON_ENCODE_ANY);
-        if (record->owned_value == NULL)
+        if (record->owned_value == NULL) {
             return TCB_INGEST_PARSE_NOMEM;
+        }
         record->value = record->owned_value;
         record->value_len = strlen(record->owned_value);
     }
@@ -83,23 +88,23 @@ int tcb_ingest_upload_parse(const char *body, size_t len, struct tcb_ingest_uplo
 {
     memset(upload, 0, sizeof(*upload));
     json_t *root = parse(body, len);
-    if (root == NULL)
+    if (root == NULL) {
         return TCB_INGEST_PARSE_NOT_JSON;
+    }
     upload->root = root;
     json_t *array = json_object_get(root, "d");
-    if (!json_is_array(array))
+    if (!json_is_array(array)) {
         return TCB_INGEST_PARSE_NOT_UPLOAD;
-    size_t count = json_array_size(array);
-    if (count > TCB_INGEST_MAX_RECORDS)
-        return TCB_INGEST_PARSE_TOO_MANY;
-    if (count == 0)
-        return TCB_INGEST_PARSE_OK;
-    upload->records = calloc(count, sizeof(*upload->records));
-    struct tcb_json_span *spans = calloc(count, sizeof(*spans));
-    if (upload->records == NULL || spans == NULL) {
-        free(spans);
-        return TCB_INGEST_PARSE_NOMEM;
     }
+    size_t count = json_array_size(array);
+    if (count > TCB_INGEST_MAX_RECORDS) {
+        return TCB_INGEST_PARSE_TOO_MANY;
+    }
+    if (count == 0) {
+        return TCB_INGEST_PARSE_OK;
+    }
+    upload->records = tcb_xcalloc(count, sizeof(*upload->records));
+    struct tcb_json_span *spans = tcb_xcalloc(count, sizeof(*spans));
     upload->count = count;
     long scanned = tcb_json_member_array_spans(body, len, "d", spans, count);
     for (size_t i = 0; i < count; i++) {
@@ -110,17 +115,20 @@ int tcb_ingest_upload_parse(const char *body, size_t len, struct tcb_ingest_uplo
         }
     }
     free(spans);
-    if (scanned != (long)count)
+    if (scanned != (long)count) {
         return serialize_records(upload, array);
+    }
     return TCB_INGEST_PARSE_OK;
 }
 
 void tcb_ingest_upload_free(struct tcb_ingest_upload *upload)
 {
-    if (upload == NULL)
+    if (upload == NULL) {
         return;
-    for (size_t i = 0; upload->records && i < upload->count; i++)
+    }
+    for (size_t i = 0; upload->records && i < upload->count; i++) {
         free(upload->records[i].owned_value);
+    }
     free(upload->records);
     json_decref(upload->root);
     memset(upload, 0, sizeof(*upload));
@@ -129,14 +137,16 @@ void tcb_ingest_upload_free(struct tcb_ingest_upload *upload)
 /* The first non-empty string of value, or of value[] when it is an array. */
 static const char *first_string(json_t *value)
 {
-    if (json_is_string(value))
+    if (json_is_string(value)) {
         return json_string_length(value) > 0 ? json_string_value(value) : NULL;
+    }
     if (json_is_array(value)) {
         size_t i;
         json_t *item;
         json_array_foreach (value, i, item) {
-            if (json_is_string(item) && json_string_length(item) > 0)
+            if (json_is_string(item) && json_string_length(item) > 0) {
                 return json_string_value(item);
+            }
         }
     }
     return NULL;
@@ -144,13 +154,15 @@ static const char *first_string(json_t *value)
 
 static const char *find_profile_id(json_t *object)
 {
-    if (!json_is_object(object))
+    if (!json_is_object(object)) {
         return NULL;
+    }
     for (size_t i = 0; i < sizeof(notification_key_fields) / sizeof(notification_key_fields[0]);
          i++) {
         const char *id = first_string(json_object_get(object, notification_key_fields[i]));
-        if (id != NULL)
+        if (id != NULL) {
             return id;
+        }
     }
     return NULL;
 }
@@ -165,14 +177,10 @@ int tcb_ingest_notification_key(const char *body, size_t len, char **key_out)
     }
     const char *id = find_profile_id(root);
     const char *containers[] = {"data", "Data"};
-    for (size_t i = 0; id == NULL && i < 2; i++)
+    for (size_t i = 0; id == NULL && i < 2; i++) {
         id = find_profile_id(json_array_get(json_object_get(root, containers[i]), 0));
-    int rc = TCB_INGEST_PARSE_OK;
-    if (id != NULL) {
-        *key_out = strdup(id);
-        if (*key_out == NULL)
-            rc = TCB_INGEST_PARSE_NOMEM;
     }
+    *key_out = tcb_xstrdup(id);
     json_decref(root);
-    return rc;
+    return TCB_INGEST_PARSE_OK;
 }

@@ -13,8 +13,9 @@ static atomic_uint_fast64_t fallback_counter;
 
 static void fill_random(unsigned char bytes[16])
 {
-    if (getrandom(bytes, 16, 0) == 16)
+    if (getrandom(bytes, 16, 0) == 16) {
         return;
+    }
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     uint64_t a = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
@@ -36,13 +37,15 @@ void tcb_ingest_request_id_new(char out[37])
 
 int tcb_ingest_request_id_acceptable(const char *text)
 {
-    if (text == NULL || text[0] == '\0')
+    if (text == NULL || text[0] == '\0') {
         return 0;
+    }
     size_t i = 0;
     for (; text[i] != '\0'; i++) {
         unsigned char c = (unsigned char)text[i];
-        if (i >= TCB_REQUEST_ID_MAX || c <= ' ' || c >= 0x7f || c == '"' || c == '\\')
+        if (i >= TCB_REQUEST_ID_MAX || c <= ' ' || c >= 0x7f || c == '"' || c == '\\') {
             return 0;
+        }
     }
     return 1;
 }

@@ -34,20 +34,24 @@ int tcb_ingest_route_authorize(struct tcb_ingest_request *request,
     if (request->route == TCB_ROUTE_UPLOAD) {
         const struct tcb_account *account =
             tcb_ingest_auth_account(cfg, headers->account_id, headers->passcode);
-        if (account == NULL)
+        if (account == NULL) {
             return deny(answer, 401, "Account ID or passcode is not valid");
+        }
         request->account_name = account->name;
     } else {
-        if (cfg->ingest.notification_secret == NULL || cfg->ingest.notification_secret[0] == 0)
+        if (cfg->ingest.notification_secret == NULL || cfg->ingest.notification_secret[0] == 0) {
             return deny(answer, 404, "Notifications are not enabled");
-        if (!tcb_ingest_auth_notification(cfg, headers->secret, headers->basic_password))
+        }
+        if (!tcb_ingest_auth_notification(cfg, headers->secret, headers->basic_password)) {
             return deny(answer, 401, "Notification secret is not valid");
+        }
         request->account_name = cfg->ingest.notification_account;
     }
-    if (tcb_ingest_request_id_acceptable(headers->x_uuid))
+    if (tcb_ingest_request_id_acceptable(headers->x_uuid)) {
         snprintf(request->request_id, sizeof(request->request_id), "%s", headers->x_uuid);
-    else
+    } else {
         tcb_ingest_request_id_new(request->request_id);
+    }
     request->received_at_ms = now_epoch_ms();
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -90,13 +94,15 @@ static int queue_record(struct tcb_ingest_request *request, const void *value, s
     };
     atomic_fetch_add(&request->pending, 1);
     int rc = tcb_ingest_producer_send(request->producer, &message, request);
-    if (rc == 0)
+    if (rc == 0) {
         return 0;
+    }
     atomic_fetch_sub(&request->pending, 1);
-    if (rc == TCB_INGEST_SEND_TOO_LARGE)
+    if (rc == TCB_INGEST_SEND_TOO_LARGE) {
         request->oversized = 1; /* a retry cannot help: 413, not 503 */
-    else
+    } else {
         atomic_store(&request->failed, 1);
+    }
     return rc;
 }
 
@@ -115,23 +121,28 @@ static int dispatch_upload(struct tcb_ingest_request *request, struct tcb_ingest
         return deny(answer, 503, "Out of memory");
     }
     request->record_count = request->upload.count;
-    if (request->record_count == 0)
+    if (request->record_count == 0) {
         return deny(answer, 200, NULL);
+    }
     size_t queued = 0;
     for (size_t i = 0; i < request->upload.count; i++) {
         const struct tcb_ingest_record *record = &request->upload.records[i];
         int rc = queue_record(request, record->value, record->value_len, record->key,
                               record->key_len, (long)i);
-        if (rc == TCB_INGEST_SEND_TOO_LARGE)
+        if (rc == TCB_INGEST_SEND_TOO_LARGE) {
             continue;
-        if (rc != 0)
+        }
+        if (rc != 0) {
             break;
+        }
         queued++;
     }
-    if (queued > 0)
+    if (queued > 0) {
         return 0;
-    if (atomic_load(&request->failed))
+    }
+    if (atomic_load(&request->failed)) {
         return deny(answer, 503, "Kafka queue is full");
+    }
     return deny(answer, 413, TCB_INGEST_RECORD_TOO_LARGE);
 }
 
@@ -140,38 +151,45 @@ static int dispatch_notification(struct tcb_ingest_request *request,
 {
     char *key = NULL;
     int rc = tcb_ingest_notification_key(request->body.data, request->body.len, &key);
-    if (rc == TCB_INGEST_PARSE_NOT_JSON)
+    if (rc == TCB_INGEST_PARSE_NOT_JSON) {
         return deny(answer, 400, "Request body is not a JSON object");
-    if (rc != TCB_INGEST_PARSE_OK)
+    }
+    if (rc != TCB_INGEST_PARSE_OK) {
         return deny(answer, 503, "Out of memory");
+    }
     request->record_count = 1;
     rc =
         queue_record(request, request->body.data, request->body.len, key, key ? strlen(key) : 0, 0);
     free(key);
-    if (rc == TCB_INGEST_SEND_TOO_LARGE)
+    if (rc == TCB_INGEST_SEND_TOO_LARGE) {
         return deny(answer, 413, TCB_INGEST_RECORD_TOO_LARGE);
-    if (rc != 0)
+    }
+    if (rc != 0) {
         return deny(answer, 503, "Kafka queue is full");
+    }
     return 0;
 }
 
 int tcb_ingest_route_dispatch(struct tcb_ingest_request *request, struct tcb_ingest_answer *answer)
 {
-    if (request->too_large)
+    if (request->too_large) {
         return deny(answer, 413, "Request body is too large");
+    }
     atomic_store(&request->pending, 1);
     atomic_store(&request->failed, 0);
     request->oversized = 0;
     clock_gettime(CLOCK_MONOTONIC, &request->started);
-    if (request->route == TCB_ROUTE_UPLOAD)
+    if (request->route == TCB_ROUTE_UPLOAD) {
         return dispatch_upload(request, answer);
+    }
     return dispatch_notification(request, answer);
 }
 
 void tcb_ingest_request_free(struct tcb_ingest_request *request)
 {
-    if (request == NULL)
+    if (request == NULL) {
         return;
+    }
     tcb_ingest_upload_free(&request->upload);
     tcb_buf_free(&request->body, 0);
     free(request);

@@ -5,9 +5,9 @@
 #ifndef TCB_PRODUCER_INGEST_ROUTES_H
 #define TCB_PRODUCER_INGEST_ROUTES_H
 
-#include "common/buf.h"
 #include "producer/ingest_records.h"
 #include "producer/ingest_request_id.h"
+#include "util/buf.h"
 
 #include <stdatomic.h>
 #include <stddef.h>

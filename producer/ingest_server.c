@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "producer/ingest_metrics.h"
 #include "producer/ingest_routes.h"
+#include "util/alloc.h"
 
 #include <microhttpd.h>
 #include <stdatomic.h>
@@ -50,12 +51,14 @@ static enum MHD_Result respond(struct tcb_ingest_server *server, struct MHD_Conn
 {
     struct MHD_Response *response =
         MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (response == NULL)
+    if (response == NULL) {
         return MHD_NO;
+    }
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    if (status == 401 && route == TCB_ROUTE_NOTIFICATIONS)
+    if (status == 401 && route == TCB_ROUTE_NOTIFICATIONS) {
         MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"talon-ingest\"");
+    }
     enum MHD_Result rc = MHD_queue_response(connection, status, response);
     MHD_destroy_response(response);
     char status_text[8];
@@ -71,27 +74,31 @@ static enum MHD_Result answer(struct tcb_ingest_server *server, struct MHD_Conne
                               size_t processed)
 {
     char body[RESPONSE_BODY_MAX];
-    if (a->status == 200)
+    if (a->status == 200) {
         snprintf(body, sizeof(body),
                  "{\"status\":\"success\",\"processed\":%zu,\"unprocessed\":[]}", processed);
-    else
+    } else {
         snprintf(body, sizeof(body), "{\"status\":\"fail\",\"error\":\"%s\",\"code\":%u}",
                  a->error ? a->error : "", a->status);
-    if (a->status >= 500)
+    }
+    if (a->status >= 500) {
         TCB_WARN("ingest.unavailable", "%s %u: %s", route_label(route), a->status,
                  a->error ? a->error : "");
-    else if (a->status >= 400)
+    } else if (a->status >= 400) {
         TCB_INFO("ingest.rejected", "%s %u: %s", route_label(route), a->status,
                  a->error ? a->error : "");
+    }
     return respond(server, connection, route, a->status, body);
 }
 
 static enum tcb_ingest_route match_route(const char *url)
 {
-    if (strcmp(url, "/1/upload") == 0)
+    if (strcmp(url, "/1/upload") == 0) {
         return TCB_ROUTE_UPLOAD;
-    if (strcmp(url, "/talon/notifications") == 0)
+    }
+    if (strcmp(url, "/talon/notifications") == 0) {
         return TCB_ROUTE_NOTIFICATIONS;
+    }
     return TCB_ROUTE_NONE;
 }
 
@@ -106,18 +113,18 @@ static enum MHD_Result begin(struct tcb_ingest_server *server, struct MHD_Connec
 {
     struct tcb_ingest_answer a = {0, NULL};
     enum tcb_ingest_route route = match_route(url);
-    if (route == TCB_ROUTE_NONE)
+    if (route == TCB_ROUTE_NONE) {
         a = (struct tcb_ingest_answer){404, "Not found"};
-    else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+    } else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
         a = (struct tcb_ingest_answer){405, "Method not allowed"};
-    else if (atomic_load(&server->closing))
+    } else if (atomic_load(&server->closing)) {
         a = (struct tcb_ingest_answer){503, "Shutting down"};
-    if (a.status != 0)
+    }
+    if (a.status != 0) {
         return answer(server, connection, route, &a, 0);
+    }
 
-    struct tcb_ingest_request *request = calloc(1, sizeof(*request));
-    if (request == NULL)
-        return MHD_NO;
+    struct tcb_ingest_request *request = tcb_xcalloc(1, sizeof(*request));
     request->cfg = server->cfg;
     request->producer = server->producer;
     request->connection = connection;
@@ -127,8 +134,9 @@ static enum MHD_Result begin(struct tcb_ingest_server *server, struct MHD_Connec
 
     char *user = NULL;
     char *password = NULL;
-    if (route == TCB_ROUTE_NOTIFICATIONS)
+    if (route == TCB_ROUTE_NOTIFICATIONS) {
         user = MHD_basic_auth_get_username_password(connection, &password);
+    }
     const struct tcb_ingest_headers headers = {
         .account_id = header(connection, "X-CleverTap-Account-Id"),
         .passcode = header(connection, "X-CleverTap-Passcode"),
@@ -141,10 +149,12 @@ static enum MHD_Result begin(struct tcb_ingest_server *server, struct MHD_Connec
         explicit_bzero(password, strlen(password));
         MHD_free(password);
     }
-    if (user)
+    if (user) {
         MHD_free(user);
-    if (authorized != 0)
+    }
+    if (authorized != 0) {
         return answer(server, connection, route, &a, 0);
+    }
 
     const char *length = header(connection, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length && strtoll(length, NULL, 10) > server->cfg->ingest.max_body_bytes) {
@@ -160,17 +170,20 @@ static enum MHD_Result dispatch(struct tcb_ingest_server *server,
 {
     struct MHD_Connection *connection = request->connection;
     struct tcb_ingest_answer a = {503, "Shutting down"};
-    if (atomic_load(&server->closing)) /* the producer is being drained */
+    if (atomic_load(&server->closing)) { /* the producer is being drained */
         return answer(server, connection, request->route, &a, 0);
-    if (tcb_ingest_route_dispatch(request, &a) != 0)
+    }
+    if (tcb_ingest_route_dispatch(request, &a) != 0) {
         return answer(server, connection, request->route, &a, request->record_count);
+    }
     request->waiting = 1;
     atomic_fetch_add(&server->waiting, 1);
     MHD_suspend_connection(connection);
     /* Drop the dispatch reference: if every acknowledgement already came, we
      * resume ourselves; else the last acknowledgement does. */
-    if (atomic_fetch_sub(&request->pending, 1) == 1)
+    if (atomic_fetch_sub(&request->pending, 1) == 1) {
         MHD_resume_connection(connection);
+    }
     return MHD_YES;
 }
 
@@ -185,10 +198,11 @@ static enum MHD_Result finish(struct tcb_ingest_server *server, struct tcb_inges
     request->waiting = 0;
     atomic_fetch_sub(&server->waiting, 1);
     struct tcb_ingest_answer a = {200, NULL};
-    if (atomic_load(&request->failed))
+    if (atomic_load(&request->failed)) {
         a = (struct tcb_ingest_answer){503, "Kafka did not acknowledge the records in time"};
-    else if (request->oversized) /* the others are on Kafka; this one never can be */
+    } else if (request->oversized) { /* the others are on Kafka; this one never can be */
         a = (struct tcb_ingest_answer){413, TCB_INGEST_RECORD_TOO_LARGE};
+    }
     return answer(server, request->connection, request->route, &a, request->record_count);
 }
 
@@ -198,15 +212,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 {
     struct tcb_ingest_server *server = cls;
     struct tcb_ingest_request *request = *req_cls;
-    if (request == NULL)
+    if (request == NULL) {
         return begin(server, connection, url, method, req_cls);
+    }
     if (*upload_data_size > 0) {
         int rc = tcb_ingest_request_append(request, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return rc == 0 ? MHD_YES : MHD_NO;
     }
-    if (request->waiting)
+    if (request->waiting) {
         return finish(server, request);
+    }
     return dispatch(server, request);
 }
 
@@ -215,8 +231,9 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
 {
     struct tcb_ingest_server *server = cls;
     struct tcb_ingest_request *request = *req_cls;
-    if (request && request->waiting)
+    if (request && request->waiting) {
         atomic_fetch_sub(&server->waiting, 1); /* client left before the answer */
+    }
     tcb_ingest_request_free(request);
     *req_cls = NULL;
 }
@@ -229,8 +246,9 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 static unsigned int thread_count(void)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cpus < 1)
+    if (cpus < 1) {
         return 1;
+    }
     return cpus > MAX_THREADS ? MAX_THREADS : (unsigned int)cpus;
 }
 
@@ -241,21 +259,19 @@ struct tcb_ingest_server *tcb_ingest_server_start(const struct tcb_config *cfg,
 {
     struct sockaddr_storage addr;
     socklen_t addr_len;
-    if (tcb_net_parse_listen(cfg->ingest.listen, &addr, &addr_len, err, err_len) != 0)
-        return NULL;
-    struct tcb_ingest_server *server = calloc(1, sizeof(*server));
-    if (server == NULL) {
-        snprintf(err, err_len, "out of memory");
+    if (tcb_net_parse_listen(cfg->ingest.listen, &addr, &addr_len, err, err_len) != 0) {
         return NULL;
     }
+    struct tcb_ingest_server *server = tcb_xcalloc(1, sizeof(*server));
     server->cfg = cfg;
     server->producer = producer;
     server->metrics = metrics;
     server->quiesced_fd = MHD_INVALID_SOCKET;
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                          MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-    if (addr.ss_family == AF_INET6)
+    if (addr.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
+    }
     server->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, thread_count(),
@@ -283,8 +299,9 @@ int tcb_ingest_server_port(const struct tcb_ingest_server *server)
 
 void tcb_ingest_server_quiesce(struct tcb_ingest_server *server)
 {
-    if (server == NULL || atomic_exchange(&server->closing, 1))
+    if (server == NULL || atomic_exchange(&server->closing, 1)) {
         return;
+    }
     server->quiesced_fd = MHD_quiesce_daemon(server->daemon);
 }
 
@@ -295,25 +312,30 @@ int tcb_ingest_server_waiting(const struct tcb_ingest_server *server)
 
 void tcb_ingest_server_stop(struct tcb_ingest_server *server)
 {
-    if (server == NULL)
+    if (server == NULL) {
         return;
+    }
     if (atomic_load(&server->waiting) > 0) {
         TCB_ERROR("ingest.stop", "%d requests still wait for Kafka; not stopping the listener",
                   atomic_load(&server->waiting));
         return;
     }
-    if (server->daemon)
+    if (server->daemon) {
         MHD_stop_daemon(server->daemon);
-    if (server->quiesced_fd != MHD_INVALID_SOCKET)
+    }
+    if (server->quiesced_fd != MHD_INVALID_SOCKET) {
         close(server->quiesced_fd);
+    }
     free(server);
 }
 
 void tcb_ingest_server_on_delivery(void *opaque, int ok)
 {
     struct tcb_ingest_request *request = opaque;
-    if (!ok)
+    if (!ok) {
         atomic_store(&request->failed, 1);
-    if (atomic_fetch_sub(&request->pending, 1) == 1)
+    }
+    if (atomic_fetch_sub(&request->pending, 1) == 1) {
         MHD_resume_connection(request->connection);
+    }
 }

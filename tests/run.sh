@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The project's test command (README "Run every test"; .ci/run calls exactly this):
 # installs missing Debian packages when run as root (else prints the apt-get line),
-# checks formatting, builds with warnings as errors + ASan/UBSan, runs every ctest:
+# checks formatting and banned calls, builds with warnings as errors + ASan/UBSan,
+# runs clang-tidy (.clang-tidy) over every C file, then runs every ctest (-j2):
 # unit, integration (mock cluster, emulator) and end-to-end (a real Kafka broker
 # the ctest fixture starts from Maven Central jars and stops afterwards).
 # Usage: tests/run.sh [extra ctest args...]   env BUILD_DIR (default build-test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake ninja-build pkg-config gcc make clang-format
+packages=(cmake ninja-build pkg-config gcc make clang-format clang-tidy
           librdkafka-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev
           libcmocka-dev kcat curl)
 
@@ -40,12 +41,22 @@ if [ "$unformatted" != "0" ]; then
   exit 1
 fi
 
+echo "== banned calls"
+bash tests/checks/banned_calls.sh
+
 build=${BUILD_DIR:-build-test}
 echo "== configure and build ($build: -Werror, ASan+UBSan)"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTCB_WERROR=ON -DTCB_SANITIZE=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
+echo "== clang-tidy"
+git ls-files '*.c' | xargs -r -P"$(nproc)" -n8 clang-tidy -p "$build" --quiet 2>/dev/null >"$build/clang-tidy.txt" || {
+  grep -E "error:|warning:" "$build/clang-tidy.txt" | head -40
+  echo "clang-tidy: problems above (whole list in $build/clang-tidy.txt)" >&2
+  exit 1
+}
+
 echo "== ctest"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-ctest --test-dir "$build" --output-on-failure --timeout 600 "$@"
+ctest --test-dir "$build" --output-on-failure --timeout 600 -j2 "$@"

@@ -136,12 +136,10 @@ int tcb_date_value(const json_t *v, json_t **out)
             return 0;
         }
         epoch = number_epoch((int64_t)r);
-    } else if (!json_is_string(v)) {
-        return 0;
-    } else if (strncmp(json_string_value(v), "$D_", 3) == 0) {
+    } else if (json_is_string(v) && strncmp(json_string_value(v), "$D_", 3) == 0) {
         *out = json_incref((json_t *)v);
         return 0;
-    } else if (tcb_date_parse_iso8601(json_string_value(v), &epoch) != 0) {
+    } else if (!json_is_string(v) || tcb_date_parse_iso8601(json_string_value(v), &epoch) != 0) {
         return 0;
     }
     *out = epoch_value(epoch);

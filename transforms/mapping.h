@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "config/config.h"
+#include "config/config_model.h"
 
 /* How the transform stage serialises JSON: compact, and reals with 15
  * significant digits (DBL_DIG: every decimal of up to 15 digits a producer

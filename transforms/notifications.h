@@ -4,7 +4,7 @@
 #ifndef TCB_TRANSFORMS_NOTIFICATIONS_H
 #define TCB_TRANSFORMS_NOTIFICATIONS_H
 
-#include "config/config.h"
+#include "config/config_model.h"
 
 struct tcb_notification_map {
     const char *type;       /* NotificationType */

@@ -9,12 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/buf.h"
 #include "transforms/dates.h"
 #include "transforms/mapping.h"
 #include "transforms/notifications.h"
 #include "transforms/text.h"
 #include "transforms/validate.h"
+#include "util/alloc.h"
+#include "util/buf.h"
 
 #define DUMP_MAX_BYTES (8u * 1024u * 1024u) /* one serialised record */
 
@@ -73,16 +74,11 @@ static char *dump(const json_t *v, size_t *len, int *too_big)
 /* Grows an output array to hold one more element. */
 static int reserve(void **items, size_t *cap, size_t count, size_t size)
 {
-    void *grown;
     size_t want = *cap == 0 ? 4 : *cap * 2;
     if (count < *cap) {
         return 0;
     }
-    grown = realloc(*items, want * size);
-    if (grown == NULL) {
-        return -1;
-    }
-    *items = grown;
+    *items = tcb_xrealloc(*items, want * size);
     *cap = want;
     return 0;
 }

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
+#include "config/config_model.h"
 
 #define TCB_TRANSFORM_MAX_RECORDS     1000    /* outputs per message; beyond: dead letter */
 #define TCB_TRANSFORM_MAX_INPUT_BYTES 1048576 /* larger values are dead-lettered unread */

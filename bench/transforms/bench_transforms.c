@@ -105,7 +105,7 @@ static void report(const char *name, const struct tcb_config *cfg, const char *v
 
 int main(int argc, char **argv)
 {
-    double seconds = argc > 1 ? atof(argv[1]) : 2.0;
+    double seconds = argc > 1 ? strtod(argv[1], NULL) : 2.0;
     struct tcb_config_diag diag = {0};
     struct tcb_config *cfg = tcb_config_load_buffer("bench.yaml", yaml, strlen(yaml), &diag);
     tcb_config_diag_free(&diag);

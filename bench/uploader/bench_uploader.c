@@ -66,12 +66,13 @@ static double mean_latency(struct tcb_metrics *metrics, double *count)
     char *text = tcb_metrics_render(metrics, NULL);
     double sum = 0;
     *count = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         const char *value = strrchr(line, ' ');
         if (strncmp(line, "tcb_upload_request_seconds_sum", 30) == 0 && value) {
-            sum = atof(value + 1);
+            sum = strtod(value + 1, NULL);
         } else if (strncmp(line, "tcb_upload_request_seconds_count", 32) == 0 && value) {
-            *count = atof(value + 1);
+            *count = strtod(value + 1, NULL);
         }
     }
     free(text);
@@ -100,9 +101,10 @@ static pid_t start_emulator(const char *binary, int latency_ms, int *port)
     for (int i = 0; pid > 0 && i < 1000 && *port <= 0; i++) {
         FILE *f = fopen(port_file, "r");
         if (f) {
-            if (fscanf(f, "%d", port) != 1) {
-                *port = -1;
-            }
+            char text[16] = "";
+            char *end = NULL;
+            long value = fgets(text, sizeof(text), f) ? strtol(text, &end, 10) : -1;
+            *port = end != text && value > 0 && value < 65536 ? (int)value : -1;
             fclose(f);
         }
         usleep(10000);
@@ -210,7 +212,7 @@ int main(int argc, char **argv)
         snprintf(path, sizeof(path), "%s/clevertap-emulator", getenv("TCB_BIN_DIR"));
         binary = path;
     }
-    long records = argc > 1 ? atol(argv[1]) : 500000;
+    long records = argc > 1 ? strtol(argv[1], NULL, 10) : 500000;
     if (records <= 0) {
         fprintf(stderr, "usage: %s [RECORDS]  (env TCB_BIN_DIR: where clevertap-emulator is)\n",
                 argv[0]);

@@ -1,6 +1,6 @@
 /* The bounded buffer: appends up to the ceiling and not one byte more, the
  * overflow mark, printf, reset and take. */
-#include "common/buf.h"
+#include "util/buf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,8 +47,9 @@ static void test_growth_keeps_bytes(void **state)
     tcb_buf_init(&buf, 1 << 20);
     char chunk[100];
     memset(chunk, 'x', sizeof(chunk));
-    for (int i = 0; i < 1000; i++)
+    for (int i = 0; i < 1000; i++) {
         assert_int_equal(tcb_buf_append(&buf, chunk, sizeof(chunk)), 0);
+    }
     assert_int_equal(buf.len, 100000);
     assert_true(buf.cap <= (1 << 20) + 1);
     assert_int_equal(buf.data[99999], 'x');

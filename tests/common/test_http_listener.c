@@ -23,8 +23,9 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct body *b = userdata;
     size_t n = size * nmemb;
-    if (b->len + n >= sizeof(b->data))
+    if (b->len + n >= sizeof(b->data)) {
         n = sizeof(b->data) - b->len - 1;
+    }
     memcpy(b->data + b->len, ptr, n);
     b->len += n;
     b->data[b->len] = '\0';
@@ -54,8 +55,9 @@ static int ready_flag;
 static int is_ready(void *ctx, char *why, size_t why_len)
 {
     (void)ctx;
-    if (!ready_flag)
+    if (!ready_flag) {
         snprintf(why, why_len, "no partitions assigned");
+    }
     return ready_flag;
 }
 

@@ -65,8 +65,9 @@ static void test_logfmt_lines(void **state)
     (void)state;
     char *out = capture(TCB_LOG_FORMAT_LOGFMT, TCB_LOG_DEBUG, emit_mixed);
     int lines = 0;
-    for (char *p = out; *p; p++)
+    for (char *p = out; *p; p++) {
         lines += *p == '\n';
+    }
     assert_int_equal(lines, 3);
     assert_non_null(strstr(out, " level=debug program=test-prog event=x.debug msg=\"hidden 1\"\n"));
     assert_non_null(strstr(out, " level=warn program=test-prog event=upload.retry msg=\"tricky "

@@ -73,8 +73,9 @@ static void test_render_exact_text(void **state)
         "tcb_upload_seconds_bucket{account=\"shop-eu\",le=\"+Inf\"} 3\n"
         "tcb_upload_seconds_sum{account=\"shop-eu\"} 3.55\n"
         "tcb_upload_seconds_count{account=\"shop-eu\"} 3\n";
-    if (strcmp(text, expected) != 0)
+    if (strcmp(text, expected) != 0) {
         print_error("rendered:\n%s", text);
+    }
     assert_string_equal(text, expected);
     assert_int_equal(len, strlen(expected));
     free(text);

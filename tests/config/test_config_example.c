@@ -21,13 +21,15 @@ static int problems;
 
 static const yaml_node_t *child(const yaml_node_t *map, const char *name)
 {
-    if (!map || map->type != YAML_MAPPING_NODE)
+    if (!map || map->type != YAML_MAPPING_NODE) {
         return NULL;
+    }
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
         const yaml_node_t *k = yaml_document_get_node(&doc, p->key);
-        if (k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, name) == 0)
+        if (k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, name) == 0) {
             return yaml_document_get_node(&doc, p->value);
+        }
     }
     return NULL;
 }
@@ -95,15 +97,37 @@ static void test_example_documents_every_key_with_its_default(void **state)
 static void test_example_loads(void **state)
 {
     (void)state;
-    unsetenv("CLEVERTAP_PASSCODE_SHOP_EU");
+    setenv("CLEVERTAP_PASSCODE_SHOP_EU", "from-the-environment", 1);
+    setenv("TALON_NOTIFICATION_SECRET", "notification-secret", 1);
     struct tcb_config_diag diag = {0};
     struct tcb_config *cfg = tcb_config_load_file(EXAMPLE, &diag);
-    for (size_t i = 0; i < diag.count; i++)
+    for (size_t i = 0; i < diag.count; i++) {
         print_error("%s\n", diag.lines[i]);
+    }
     assert_non_null(cfg);
     assert_int_equal(cfg->clevertap.account_count, 1);
-    assert_string_equal(cfg->clevertap.accounts[0].passcode, "emulator-passcode");
+    assert_string_equal(cfg->clevertap.accounts[0].passcode, "from-the-environment");
     tcb_config_destroy(cfg);
+}
+
+/* The shipped file carries no fallback secret: without the variables it does
+ * not load, and the errors name the keys. */
+static void test_example_ships_no_secret(void **state)
+{
+    (void)state;
+    unsetenv("CLEVERTAP_PASSCODE_SHOP_EU");
+    unsetenv("TALON_NOTIFICATION_SECRET");
+    struct tcb_config_diag diag = {0};
+    struct tcb_config *cfg = tcb_config_load_file(EXAMPLE, &diag);
+    assert_null(cfg);
+    int passcode = 0, secret = 0;
+    for (size_t i = 0; i < diag.count; i++) {
+        passcode |= strstr(diag.lines[i], "CLEVERTAP_PASSCODE_SHOP_EU") != NULL;
+        secret |= strstr(diag.lines[i], "TALON_NOTIFICATION_SECRET") != NULL;
+    }
+    tcb_config_diag_free(&diag);
+    assert_true(passcode);
+    assert_true(secret);
 }
 
 int main(void)
@@ -111,6 +135,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_documents_every_key_with_its_default),
         cmocka_unit_test(test_example_loads),
+        cmocka_unit_test(test_example_ships_no_secret),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,14 +41,16 @@ static void test_valid_files_load(void **state)
     assert_non_null(dir);
     int files = 0;
     for (struct dirent *e; (e = readdir(dir));) {
-        if (!has_suffix(e->d_name, ".yaml"))
+        if (!has_suffix(e->d_name, ".yaml")) {
             continue;
+        }
         char path[512];
         snprintf(path, sizeof(path), "%s/%s", VALID_DIR, e->d_name);
         struct tcb_config_diag diag = {0};
         struct tcb_config *cfg = tcb_config_load_file(path, &diag);
-        for (size_t i = 0; i < diag.count; i++)
+        for (size_t i = 0; i < diag.count; i++) {
             print_error("%s\n", diag.lines[i]);
+        }
         assert_non_null(cfg);
         assert_int_equal(diag.count, 0);
         tcb_config_destroy(cfg);
@@ -65,8 +67,9 @@ static void test_invalid_files_report_every_problem(void **state)
     assert_non_null(dir);
     int files = 0;
     for (struct dirent *e; (e = readdir(dir));) {
-        if (!has_suffix(e->d_name, ".yaml"))
+        if (!has_suffix(e->d_name, ".yaml")) {
             continue;
+        }
         char path[512], expected_path[512];
         snprintf(path, sizeof(path), "%s/%s", INVALID_DIR, e->d_name);
         snprintf(expected_path, sizeof(expected_path), "%.*s.expected",
@@ -80,16 +83,19 @@ static void test_invalid_files_report_every_problem(void **state)
         size_t line_no = 0;
         for (char *line = strtok_r(expected, "\n", &saveptr); line;
              line = strtok_r(NULL, "\n", &saveptr), line_no++) {
-            if (line_no >= diag.count)
+            if (line_no >= diag.count) {
                 print_error("%s: missing expected line: %s\n", path, line);
+            }
             assert_true(line_no < diag.count);
-            if (strcmp(line, diag.lines[line_no]) != 0)
+            if (strcmp(line, diag.lines[line_no]) != 0) {
                 print_error("%s:\n  expected: %s\n  actual:   %s\n", path, line,
                             diag.lines[line_no]);
+            }
             assert_string_equal(line, diag.lines[line_no]);
         }
-        if (line_no != diag.count)
+        if (line_no != diag.count) {
             print_error("%s: unexpected extra line: %s\n", path, diag.lines[line_no]);
+        }
         assert_int_equal(line_no, diag.count);
         free(expected);
         tcb_config_diag_free(&diag);

@@ -22,8 +22,9 @@ static struct tcb_config *load(const char *yaml, struct tcb_config_diag *diag)
 static void assert_no_secret(const struct tcb_config_diag *diag)
 {
     for (size_t i = 0; i < diag->count; i++) {
-        if (strstr(diag->lines[i], SECRET))
+        if (strstr(diag->lines[i], SECRET)) {
             print_error("secret leaked: %s\n", diag->lines[i]);
+        }
         assert_null(strstr(diag->lines[i], SECRET));
     }
 }

@@ -54,8 +54,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (ingest.pid > 0)
+    if (ingest.pid > 0) {
         harness_ingest_stop(&ingest, SIGKILL);
+    }
     harness_tmpdir_remove();
     return 0;
 }
@@ -68,7 +69,7 @@ static const char *const upload_headers[] = {"X-CleverTap-Account-Id: " ACCOUNT_
 static int seq_of(const char *value)
 {
     const char *p = strstr(value, "\"seq\":");
-    return p ? atoi(p + 6) : -1;
+    return p ? (int)strtol(p + 6, NULL, 10) : -1;
 }
 
 static void test_acknowledged_records_are_on_the_topic(void **state)
@@ -79,16 +80,18 @@ static void test_acknowledged_records_are_on_the_topic(void **state)
     for (int r = 0; r < REQUESTS; r++) {
         char body[1024];
         size_t len = (size_t)snprintf(body, sizeof(body), "{\"d\":[");
-        for (int i = 0; i < RECORDS_PER_REQUEST; i++, seq++)
+        for (int i = 0; i < RECORDS_PER_REQUEST; i++, seq++) {
             len += (size_t)snprintf(body + len, sizeof(body) - len,
                                     "%s{\"type\":\"event\",\"evtName\":\"Coupon Generated\","
                                     "\"identity\":\"profile-%d\",\"evtData\":{\"seq\":%d}}",
                                     i ? "," : "", seq % PROFILES, seq);
+        }
         len += (size_t)snprintf(body + len, sizeof(body) - len, "]}");
         int status = harness_http(ingest.port, "POST", "/1/upload", upload_headers, body, len,
                                   response, sizeof(response));
-        if (status != 200)
+        if (status != 200) {
             print_error("request %d: HTTP %d %s\n", r, status, response);
+        }
         assert_int_equal(status, 200);
         assert_non_null(strstr(response, "\"processed\":3"));
     }
@@ -109,8 +112,9 @@ static void test_acknowledged_records_are_on_the_topic(void **state)
 
     int partition_of[PROFILES];
     int last_seq[PROFILES];
-    for (int p = 0; p < PROFILES; p++)
+    for (int p = 0; p < PROFILES; p++) {
         partition_of[p] = last_seq[p] = -1;
+    }
     int uploads = 0, notifications = 0;
     for (size_t i = 0; i < count; i++) {
         const struct harness_msg *m = &msgs[i];
@@ -131,9 +135,10 @@ static void test_acknowledged_records_are_on_the_topic(void **state)
         char key[32];
         snprintf(key, sizeof(key), "profile-%d", profile);
         assert_string_equal(m->key, key); /* keyed by identity */
-        assert_int_equal(atoi(m->record_index), s % RECORDS_PER_REQUEST);
-        if (partition_of[profile] < 0)
+        assert_int_equal((int)strtol(m->record_index, NULL, 10), s % RECORDS_PER_REQUEST);
+        if (partition_of[profile] < 0) {
             partition_of[profile] = m->partition;
+        }
         assert_int_equal(m->partition, partition_of[profile]); /* one profile, one partition */
         assert_true(s > last_seq[profile]);                    /* in order within it */
         last_seq[profile] = s;

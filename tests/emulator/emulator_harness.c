@@ -37,8 +37,9 @@ static void nap_ms(int ms)
 static pid_t spawn(const char *const *argv, const char *log_path)
 {
     pid_t pid = fork();
-    if (pid != 0)
+    if (pid != 0) {
         return pid;
+    }
     int fd = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600)
                       : open("/dev/null", O_WRONLY);
     if (fd >= 0) {
@@ -56,10 +57,12 @@ static int wait_exit(pid_t pid, int ms)
     for (int waited = 0; waited <= ms; waited += 10) {
         int status;
         pid_t rc = waitpid(pid, &status, WNOHANG);
-        if (rc == pid)
+        if (rc == pid) {
             return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        if (rc < 0)
+        }
+        if (rc < 0) {
             return -1;
+        }
         nap_ms(10);
     }
     return -2;
@@ -70,12 +73,14 @@ int tcb_test_emu_run(const char *const *args)
     const char *argv[MAX_ARGS];
     int n = 0;
     argv[n++] = tcb_test_emu_binary();
-    for (int i = 0; args && args[i] && n < MAX_ARGS - 1; i++)
+    for (int i = 0; args && args[i] && n < MAX_ARGS - 1; i++) {
         argv[n++] = args[i];
+    }
     argv[n] = NULL;
     pid_t pid = spawn(argv, NULL);
-    if (pid < 0)
+    if (pid < 0) {
         return -1;
+    }
     int rc = wait_exit(pid, STOP_WAIT_MS);
     if (rc == -2) {
         kill(pid, SIGKILL);
@@ -89,10 +94,15 @@ static int read_port(const char *path)
 {
     FILE *f = fopen(path, "r");
     int port = -1;
-    if (!f)
+    if (!f) {
         return -1;
-    if (fscanf(f, "%d", &port) != 1)
-        port = -1;
+    }
+    char text[16] = "";
+    char *end = NULL;
+    if (fgets(text, sizeof(text), f)) {
+        long value = strtol(text, &end, 10);
+        port = end != text && value > 0 && value < 65536 ? (int)value : -1;
+    }
     fclose(f);
     return port;
 }
@@ -100,8 +110,9 @@ static int read_port(const char *path)
 void tcb_test_emu_cleanup(struct tcb_test_emu *emu)
 {
     char path[256];
-    if (emu->dir[0] == '\0')
+    if (emu->dir[0] == '\0') {
         return;
+    }
     snprintf(path, sizeof(path), "%s/port", emu->dir);
     unlink(path);
     snprintf(path, sizeof(path), "%s/emulator.log", emu->dir);
@@ -117,10 +128,12 @@ void tcb_test_emu_print_log(const struct tcb_test_emu *emu)
     char line[512];
     snprintf(path, sizeof(path), "%s/emulator.log", emu->dir);
     FILE *f = fopen(path, "r");
-    while (f && fgets(line, sizeof(line), f))
+    while (f && fgets(line, sizeof(line), f)) {
         fprintf(stderr, "emulator: %s", line);
-    if (f)
+    }
+    if (f) {
         fclose(f);
+    }
 }
 
 int tcb_test_emu_launch(struct tcb_test_emu *emu, int port, const char *const *args)
@@ -147,17 +160,20 @@ int tcb_test_emu_launch(struct tcb_test_emu *emu, int port, const char *const *a
     argv[n++] = port_path;
     argv[n++] = "--record";
     argv[n++] = emu->record_path;
-    for (int i = 0; args && args[i] && n < MAX_ARGS - 1; i++)
+    for (int i = 0; args && args[i] && n < MAX_ARGS - 1; i++) {
         argv[n++] = args[i];
+    }
     argv[n] = NULL;
     emu->port = 0;
     emu->pid = spawn(argv, log_path);
-    if (emu->pid < 0)
+    if (emu->pid < 0) {
         return -1;
+    }
     for (int waited = 0; waited < START_WAIT_MS; waited += 10) {
         emu->port = read_port(port_path);
-        if (emu->port > 0)
+        if (emu->port > 0) {
             return 0;
+        }
         if (waitpid(emu->pid, NULL, WNOHANG) == emu->pid) {
             emu->pid = 0;
             tcb_test_emu_print_log(emu);
@@ -182,8 +198,9 @@ int tcb_test_emu_start(struct tcb_test_emu *emu, const char *const *extra_args)
     args[n++] = TCB_TEST_ACCOUNT_2 ":" TCB_TEST_PASSCODE_2;
     args[n++] = "--log-level";
     args[n++] = "warn";
-    for (int i = 0; extra_args && extra_args[i] && n < MAX_ARGS - 1; i++)
+    for (int i = 0; extra_args && extra_args[i] && n < MAX_ARGS - 1; i++) {
         args[n++] = extra_args[i];
+    }
     args[n] = NULL;
     if (tcb_test_emu_launch(emu, 0, args) != 0) {
         tcb_test_emu_cleanup(emu);
@@ -194,8 +211,9 @@ int tcb_test_emu_start(struct tcb_test_emu *emu, const char *const *extra_args)
 
 int tcb_test_emu_halt(struct tcb_test_emu *emu, int signo)
 {
-    if (emu->pid <= 0)
+    if (emu->pid <= 0) {
         return -1;
+    }
     kill(emu->pid, signo);
     int rc = wait_exit(emu->pid, STOP_WAIT_MS);
     if (rc == -2) {
@@ -223,11 +241,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
     struct tcb_test_reply *reply = userdata;
     size_t n = size * nmemb;
-    if (reply->body_len + n > MAX_BODY)
+    if (reply->body_len + n > MAX_BODY) {
         return 0;
+    }
     char *grown = realloc(reply->body, reply->body_len + n + 1);
-    if (!grown)
+    if (!grown) {
         return 0;
+    }
     memcpy(grown + reply->body_len, data, n);
     reply->body = grown;
     reply->body_len += n;
@@ -243,12 +263,14 @@ static int perform(CURL *curl, struct tcb_test_reply *reply)
     curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
     reply->curl_code = (int)curl_easy_perform(curl);
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply->status);
-    if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type)
+    if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type) {
         snprintf(reply->content_type, sizeof(reply->content_type), "%s", type);
+    }
     if (!reply->body) {
         reply->body = calloc(1, 1);
-        if (!reply->body)
+        if (!reply->body) {
             return -1;
+        }
     }
     return 0;
 }
@@ -262,8 +284,9 @@ int tcb_test_emu_post(const struct tcb_test_emu *emu, const char *account, const
     struct curl_slist *headers = NULL;
     memset(reply, 0, sizeof(*reply));
     CURL *curl = curl_easy_init();
-    if (!curl)
+    if (!curl) {
         return -1;
+    }
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/1/upload", emu->port);
     headers = curl_slist_append(headers, "Content-Type: application/json; charset=utf-8");
     if (account) {
@@ -289,8 +312,9 @@ int tcb_test_emu_get(const struct tcb_test_emu *emu, const char *path, struct tc
     char url[256];
     memset(reply, 0, sizeof(*reply));
     CURL *curl = curl_easy_init();
-    if (!curl)
+    if (!curl) {
         return -1;
+    }
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", emu->port, path);
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 60000L);
@@ -303,8 +327,9 @@ json_t *tcb_test_emu_stats(const struct tcb_test_emu *emu)
 {
     struct tcb_test_reply reply;
     json_t *stats = NULL;
-    if (tcb_test_emu_get(emu, "/stats", &reply) == 0 && reply.status == 200)
+    if (tcb_test_emu_get(emu, "/stats", &reply) == 0 && reply.status == 200) {
         stats = json_loads(reply.body, 0, NULL);
+    }
     tcb_test_reply_free(&reply);
     return stats;
 }
@@ -315,15 +340,17 @@ long long tcb_test_stat(const json_t *stats, const char *path)
     char *save = NULL;
     const json_t *node = stats;
     snprintf(copy, sizeof(copy), "%s", path);
-    for (char *part = strtok_r(copy, "/", &save); part && node; part = strtok_r(NULL, "/", &save))
+    for (char *part = strtok_r(copy, "/", &save); part && node; part = strtok_r(NULL, "/", &save)) {
         node = json_object_get(node, part);
+    }
     return json_is_integer(node) ? (long long)json_integer_value(node) : -1;
 }
 
 void tcb_test_reply_free(struct tcb_test_reply *reply)
 {
-    if (!reply)
+    if (!reply) {
         return;
+    }
     free(reply->body);
     reply->body = NULL;
     reply->body_len = 0;

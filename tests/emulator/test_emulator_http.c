@@ -305,9 +305,10 @@ static void describe(const struct tcb_test_reply *reply, char *out, size_t out_l
     const json_t *entry;
     size_t i;
     json_array_foreach (json_object_get(doc, "unprocessed"), i, entry) {
-        if (len < out_len)
+        if (len < out_len) {
             len += (size_t)snprintf(out + len, out_len - len, ",%lld",
                                     (long long)json_integer_value(json_object_get(entry, "code")));
+        }
     }
     json_decref(doc);
 }
@@ -338,8 +339,9 @@ static void run_faults(const char *seed, char outcomes[FAULT_REQUESTS][64])
 static int count_prefix(char outcomes[FAULT_REQUESTS][64], const char *prefix)
 {
     int n = 0;
-    for (int i = 0; i < FAULT_REQUESTS; i++)
+    for (int i = 0; i < FAULT_REQUESTS; i++) {
         n += strncmp(outcomes[i], prefix, strlen(prefix)) == 0;
+    }
     return n;
 }
 
@@ -362,8 +364,9 @@ static void test_fault_injection_is_deterministic(void **state)
     assert_true(count_prefix(first, "429") > 0);
     assert_true(count_prefix(first, "500") + count_prefix(first, "503") > 0);
     int with_555 = 0;
-    for (int i = 0; i < FAULT_REQUESTS; i++)
+    for (int i = 0; i < FAULT_REQUESTS; i++) {
         with_555 += strstr(first[i], ",555") != NULL;
+    }
     assert_true(with_555 > 0);
     assert_true(count_prefix(first, "200") > 0);
 }
@@ -391,8 +394,9 @@ static void test_hung_request_is_never_answered(void **state)
         stats = tcb_test_emu_stats(emu);
         held = tcb_test_stat(stats, "hung_held");
         json_decref(stats);
-        if (held != 0)
+        if (held != 0) {
             nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+        }
     }
     assert_int_equal(held, 0);
     stop_emu(emu);

@@ -166,8 +166,9 @@ static void test_fault_plan_is_a_function_of_seed_and_sequence(void **state)
         assert_true(tcb_emu_rng_next(&a) == tcb_emu_rng_next(&b));
         seen[pa.action]++;
     }
-    for (int action = TCB_EMU_FAULT_NONE; action <= TCB_EMU_FAULT_503; action++)
+    for (int action = TCB_EMU_FAULT_NONE; action <= TCB_EMU_FAULT_503; action++) {
         assert_true(seen[action] > 0);
+    }
 
     struct tcb_emu_faults_cfg none = {0};
     struct tcb_emu_faults_cfg all_drop = {.p_drop = 1.0, .p_429 = 1.0};

@@ -23,8 +23,9 @@ static int replay_file(const char *path)
     uint8_t *data = malloc(REPLAY_MAX_INPUT);
     size_t n = data ? fread(data, 1, REPLAY_MAX_INPUT, f) : 0;
     fclose(f);
-    if (!data)
+    if (!data) {
         return -1;
+    }
     LLVMFuzzerTestOneInput(data, n);
     free(data);
     return 0;
@@ -42,16 +43,19 @@ static int replay_path(const char *path, int *count)
         return replay_file(path);
     }
     DIR *dir = opendir(path);
-    if (!dir)
+    if (!dir) {
         return -1;
+    }
     int rc = 0;
     for (struct dirent *e; (e = readdir(dir));) {
-        if (e->d_name[0] == '.')
+        if (e->d_name[0] == '.') {
             continue;
+        }
         char child[4096];
         snprintf(child, sizeof(child), "%s/%s", path, e->d_name);
-        if (replay_path(child, count) != 0)
+        if (replay_path(child, count) != 0) {
             rc = -1;
+        }
     }
     closedir(dir);
     return rc;
@@ -61,9 +65,11 @@ int main(int argc, char **argv)
 {
     int count = 0;
     int rc = 0;
-    for (int i = 1; i < argc; i++)
-        if (replay_path(argv[i], &count) != 0)
+    for (int i = 1; i < argc; i++) {
+        if (replay_path(argv[i], &count) != 0) {
             rc = 1;
+        }
+    }
     printf("replayed %d inputs: %d passed, 0 failed\n", count, count);
     return rc || count == 0;
 }

@@ -16,8 +16,9 @@ static void check_records(const struct tcb_ingest_upload *upload)
     for (size_t i = 0; i < upload->count; i++) {
         const struct tcb_ingest_record *record = &upload->records[i];
         json_t *value = json_loadb(record->value, record->value_len, JSON_DECODE_ANY, NULL);
-        if (value == NULL || !json_equal(value, json_array_get(array, i)))
+        if (value == NULL || !json_equal(value, json_array_get(array, i))) {
             abort();
+        }
         json_decref(value);
     }
 }
@@ -25,8 +26,9 @@ static void check_records(const struct tcb_ingest_upload *upload)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct tcb_ingest_upload upload;
-    if (tcb_ingest_upload_parse((const char *)data, size, &upload) == TCB_INGEST_PARSE_OK)
+    if (tcb_ingest_upload_parse((const char *)data, size, &upload) == TCB_INGEST_PARSE_OK) {
         check_records(&upload);
+    }
     tcb_ingest_upload_free(&upload);
     char *key = NULL;
     tcb_ingest_notification_key((const char *)data, size, &key);

@@ -36,8 +36,9 @@ const char *harness_tmpdir(void)
     static char dir[64];
     if (dir[0] == '\0') {
         snprintf(dir, sizeof(dir), "/tmp/tcb-ingest-test-XXXXXX");
-        if (mkdtemp(dir) == NULL)
+        if (mkdtemp(dir) == NULL) {
             abort();
+        }
     }
     return dir;
 }
@@ -49,13 +50,15 @@ void harness_tmpdir_remove(void)
     struct dirent *entry;
     char path[512];
     while (d && (entry = readdir(d)) != NULL) {
-        if (entry->d_name[0] == '.')
+        if (entry->d_name[0] == '.') {
             continue;
+        }
         snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
         unlink(path);
     }
-    if (d)
+    if (d) {
         closedir(d);
+    }
     rmdir(dir);
 }
 
@@ -66,8 +69,9 @@ int harness_free_port(void)
     socklen_t len = sizeof(addr);
     int port = -1;
     if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
+        getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
         port = ntohs(addr.sin_port);
+    }
     close(fd);
     return port;
 }
@@ -86,10 +90,12 @@ static int read_line(int fd, char *line, size_t len, int timeout_ms)
     while (used + 1 < len) {
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         int left = (int)(deadline - now_ms());
-        if (left <= 0 || poll(&pfd, 1, left) <= 0)
+        if (left <= 0 || poll(&pfd, 1, left) <= 0) {
             return -1;
-        if (read(fd, line + used, 1) != 1)
+        }
+        if (read(fd, line + used, 1) != 1) {
             return -1;
+        }
         if (line[used] == '\n') {
             line[used] = '\0';
             return (int)used;
@@ -107,8 +113,9 @@ int harness_broker_start(struct harness_broker *broker, const char *topic_spec)
     char bootstrap_file[512];
     binary_path(path, sizeof(path), "kafka-dev-broker");
     snprintf(bootstrap_file, sizeof(bootstrap_file), "%s/bootstrap", harness_tmpdir());
-    if (pipe(in) != 0 || pipe(out) != 0)
+    if (pipe(in) != 0 || pipe(out) != 0) {
         return -1;
+    }
     broker->pid = fork();
     if (broker->pid == 0) {
         dup2(in[0], STDIN_FILENO);
@@ -124,8 +131,9 @@ int harness_broker_start(struct harness_broker *broker, const char *topic_spec)
     broker->reply_fd = out[0];
     char line[512];
     if (read_line(broker->reply_fd, line, sizeof(line), 10000) < 0 ||
-        strncmp(line, "BOOTSTRAP=", 10) != 0)
+        strncmp(line, "BOOTSTRAP=", 10) != 0) {
         return -1;
+    }
     snprintf(broker->bootstrap, sizeof(broker->bootstrap), "%s", line + 10);
     return 0;
 }
@@ -134,10 +142,12 @@ int harness_broker_command(struct harness_broker *broker, const char *command)
 {
     char line[512];
     snprintf(line, sizeof(line), "%s\n", command);
-    if (write(broker->control_fd, line, strlen(line)) != (ssize_t)strlen(line))
+    if (write(broker->control_fd, line, strlen(line)) != (ssize_t)strlen(line)) {
         return 0;
-    if (read_line(broker->reply_fd, line, sizeof(line), 10000) < 0)
+    }
+    if (read_line(broker->reply_fd, line, sizeof(line), 10000) < 0) {
         return 0;
+    }
     return strncmp(line, "OK ", 3) == 0;
 }
 
@@ -147,8 +157,9 @@ static int wait_exit(pid_t pid, int timeout_ms)
     int status = 0;
     while (now_ms() < deadline) {
         pid_t done = waitpid(pid, &status, WNOHANG);
-        if (done == pid)
+        if (done == pid) {
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
         sleep_ms(20);
     }
     return -1;
@@ -156,8 +167,9 @@ static int wait_exit(pid_t pid, int timeout_ms)
 
 void harness_broker_stop(struct harness_broker *broker)
 {
-    if (broker->pid <= 0)
+    if (broker->pid <= 0) {
         return;
+    }
     kill(broker->pid, SIGTERM);
     if (wait_exit(broker->pid, 10000) < 0) {
         kill(broker->pid, SIGKILL);
@@ -176,8 +188,9 @@ int harness_ingest_start(struct harness_ingest *ingest, const char *name, const 
              name);
     snprintf(ingest->log_path, sizeof(ingest->log_path), "%s/%s.log", harness_tmpdir(), name);
     FILE *f = fopen(ingest->config_path, "w");
-    if (f == NULL)
+    if (f == NULL) {
         return -1;
+    }
     fputs(yaml, f);
     fclose(f);
     ingest->pid = fork();
@@ -191,18 +204,21 @@ int harness_ingest_start(struct harness_ingest *ingest, const char *name, const 
     char body[256];
     for (long long deadline = now_ms() + 20000; now_ms() < deadline; sleep_ms(50)) {
         if (harness_http(ingest->ops_port, "GET", "/healthz", NULL, NULL, 0, body, sizeof(body)) ==
-            200)
+            200) {
             return 0;
-        if (waitpid(ingest->pid, NULL, WNOHANG) == ingest->pid)
+        }
+        if (waitpid(ingest->pid, NULL, WNOHANG) == ingest->pid) {
             break;
+        }
     }
     return -1;
 }
 
 int harness_ingest_stop(struct harness_ingest *ingest, int sig)
 {
-    if (ingest->pid <= 0)
+    if (ingest->pid <= 0) {
         return -1;
+    }
     kill(ingest->pid, sig);
     int rc = wait_exit(ingest->pid, 30000);
     if (rc < 0) {
@@ -238,8 +254,9 @@ int harness_http(int port, const char *method, const char *path, const char *con
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
     CURL *curl = curl_easy_init();
     struct curl_slist *list = NULL;
-    for (size_t i = 0; headers && headers[i]; i++)
+    for (size_t i = 0; headers && headers[i]; i++) {
         list = curl_slist_append(list, headers[i]);
+    }
     list = curl_slist_append(list, "Expect:");
     struct response_buffer buf = {response, 0, response_len};
     response[0] = '\0';
@@ -255,8 +272,9 @@ int harness_http(int port, const char *method, const char *path, const char *con
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     }
     long status = -1;
-    if (curl_easy_perform(curl) == CURLE_OK)
+    if (curl_easy_perform(curl) == CURLE_OK) {
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    }
     curl_slist_free_all(list);
     curl_easy_cleanup(curl);
     return (int)status;
@@ -272,8 +290,9 @@ static rd_kafka_t *consumer_new(const char *bootstrap)
     rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err));
     rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-    if (rk == NULL)
+    if (rk == NULL) {
         rd_kafka_conf_destroy(conf);
+    }
     return rk;
 }
 
@@ -284,12 +303,14 @@ static int partition_count(rd_kafka_t *rk, const char *topic)
     int count = -1;
     for (int attempt = 0; attempt < 50 && count < 0; attempt++) {
         if (rd_kafka_metadata(rk, 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            if (md->topic_cnt == 1 && md->topics[0].err == 0)
+            if (md->topic_cnt == 1 && md->topics[0].err == 0) {
                 count = md->topics[0].partition_cnt;
+            }
             rd_kafka_metadata_destroy(md);
         }
-        if (count < 0)
+        if (count < 0) {
             sleep_ms(100);
+        }
     }
     rd_kafka_topic_destroy(rkt);
     return count > HARNESS_MAX_PARTITIONS ? HARNESS_MAX_PARTITIONS : count;
@@ -306,15 +327,17 @@ int harness_watermarks(const char *bootstrap, const char *topic, int64_t *highs)
             break;
         }
     }
-    if (rk)
+    if (rk) {
         rd_kafka_destroy(rk);
+    }
     return count;
 }
 
 static char *copy_bytes(const void *data, size_t len)
 {
-    if (data == NULL)
+    if (data == NULL) {
         return NULL;
+    }
     char *s = malloc(len + 1);
     memcpy(s, data, len);
     s[len] = '\0';
@@ -325,8 +348,9 @@ static char *header_copy(rd_kafka_headers_t *headers, const char *name)
 {
     const void *value = NULL;
     size_t size = 0;
-    if (headers == NULL || rd_kafka_header_get_last(headers, name, &value, &size) != 0)
+    if (headers == NULL || rd_kafka_header_get_last(headers, name, &value, &size) != 0) {
         return NULL;
+    }
     return copy_bytes(value, size);
 }
 
@@ -349,9 +373,10 @@ struct harness_msg *harness_consume(const char *bootstrap, const char *topic, co
     rd_kafka_t *rk = consumer_new(bootstrap);
     int partitions = partition_count(rk, topic);
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(partitions);
-    for (int p = 0; p < partitions; p++)
+    for (int p = 0; p < partitions; p++) {
         rd_kafka_topic_partition_list_add(list, topic, p)->offset =
             from ? from[p] : RD_KAFKA_OFFSET_BEGINNING;
+    }
     rd_kafka_assign(rk, list);
     rd_kafka_topic_partition_list_destroy(list);
     size_t cap = want + 64;
@@ -360,14 +385,17 @@ struct harness_msg *harness_consume(const char *bootstrap, const char *topic, co
     int at_end[HARNESS_MAX_PARTITIONS] = {0};
     int ended = 0;
     for (long long deadline = now_ms() + 20000; now_ms() < deadline;) {
-        if (ended == partitions && n >= want)
+        if (ended == partitions && n >= want) {
             break;
+        }
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 100);
-        if (rkm == NULL)
+        if (rkm == NULL) {
             continue;
+        }
         if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            if (rkm->partition < partitions && !at_end[rkm->partition]++)
+            if (rkm->partition < partitions && !at_end[rkm->partition]++) {
                 ended++;
+            }
         } else if (rkm->err == 0) {
             if (n == cap) {
                 cap *= 2;
@@ -400,16 +428,18 @@ void harness_msgs_free(struct harness_msg *msgs, size_t count)
 int harness_file_contains(const char *path, const char *needle)
 {
     FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    if (f == NULL) {
         return 0;
+    }
     size_t cap = 1 << 16;
     size_t len = 0;
     char *data = malloc(cap);
     size_t n;
     while ((n = fread(data + len, 1, cap - len - 1, f)) > 0) {
         len += n;
-        if (len + 1 == cap)
+        if (len + 1 == cap) {
             data = realloc(data, cap *= 2);
+        }
     }
     data[len] = '\0';
     fclose(f);

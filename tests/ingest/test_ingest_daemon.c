@@ -81,13 +81,15 @@ static int start_ingest(void)
 
 static int setup(void **state)
 {
-    if (harness_broker_start(&broker, TOPIC ":4") != 0)
+    if (harness_broker_start(&broker, TOPIC ":4") != 0) {
         return -1;
+    }
     ingest.port = harness_free_port();
     ingest.ops_port = harness_free_port();
     write_yaml("");
-    if (start_ingest() != 0)
+    if (start_ingest() != 0) {
         return -1;
+    }
     snprintf(first_log, sizeof(first_log), "%s", ingest.log_path);
     return 0;
 }
@@ -96,8 +98,9 @@ static int teardown(void **state)
 {
     harness_ingest_stop(&ingest, SIGTERM);
     harness_broker_stop(&broker);
-    if (getenv("TCB_KEEP_TEST_FILES") == NULL) /* set it to read the daemon logs */
+    if (getenv("TCB_KEEP_TEST_FILES") == NULL) { /* set it to read the daemon logs */
         harness_tmpdir_remove();
+    }
     return 0;
 }
 
@@ -114,8 +117,9 @@ static void wait_ready(int want)
     for (int i = 0; i < 400; i++) {
         int status =
             harness_http(ingest.ops_port, "GET", "/readyz", NULL, NULL, 0, body, sizeof(body));
-        if ((status == 200) == want)
+        if ((status == 200) == want) {
             return;
+        }
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -127,8 +131,9 @@ static const struct harness_msg *find_by(const struct harness_msg *msgs, size_t 
 {
     for (size_t i = 0; i < n; i++) {
         if (msgs[i].request_id && strcmp(msgs[i].request_id, request_id) == 0 &&
-            msgs[i].record_index && strcmp(msgs[i].record_index, index) == 0)
+            msgs[i].record_index && strcmp(msgs[i].record_index, index) == 0) {
             return &msgs[i];
+        }
     }
     return NULL;
 }
@@ -178,7 +183,7 @@ static void test_upload_records_reach_kafka(void **state)
         assert_string_equal(msg->value, expected[i].value);
         assert_string_equal(msg->account, "shop-eu");
         assert_non_null(msg->received_at);
-        assert_true(atoll(msg->received_at) >= before - 1000);
+        assert_true(strtoll(msg->received_at, NULL, 10) >= before - 1000);
     }
     harness_msgs_free(msgs, n);
 }
@@ -269,10 +274,12 @@ static void expect_status(const char *path, const char *const *headers, const ch
 {
     char response[1024];
     int got = post(path, headers, body, response, sizeof(response));
-    if (got != status)
+    if (got != status) {
         fail_msg("%s: expected %d, got %d (%s)", path, status, got, response);
-    if (error_fragment && strstr(response, error_fragment) == NULL)
+    }
+    if (error_fragment && strstr(response, error_fragment) == NULL) {
         fail_msg("%s %d: '%s' not in %s", path, status, error_fragment, response);
+    }
 }
 
 /* Each rejection with its cause; none of them writes to Kafka. */
@@ -301,14 +308,17 @@ static void test_rejections(void **state)
 
     static char big[MAX_BODY_BYTES + 100];
     memset(big, ' ', sizeof(big) - 1);
-    memcpy(big, "{\"d\":[", 6);
-    memcpy(big + sizeof(big) - 3, "]}", 2);
+    snprintf(big, sizeof(big), "{\"d\":["); /* {"d":[ ...spaces... ]} */
+    big[6] = ' ';
+    big[sizeof(big) - 3] = ']';
+    big[sizeof(big) - 2] = '}';
     expect_status("/1/upload", upload_auth, big, 413, "too large");
     static char many[4000];
-    strcpy(many, "{\"d\":[");
-    for (int i = 0; i <= 1000; i++)
-        strcat(many, i ? ",1" : "1");
-    strcat(many, "]}");
+    size_t used = (size_t)snprintf(many, sizeof(many), "{\"d\":[");
+    for (int i = 0; i <= 1000; i++) {
+        used += (size_t)snprintf(many + used, sizeof(many) - used, "%s", i ? ",1" : "1");
+    }
+    snprintf(many + used, sizeof(many) - used, "]}");
     expect_status("/1/upload", upload_auth, many, 413, "1000");
 
     const char *chunked[] = {upload_auth[0], upload_auth[1], "Transfer-Encoding: chunked", NULL};
@@ -452,8 +462,9 @@ static void test_kafka_outage(void **state)
     assert_true(harness_broker_command(&broker, "up 1"));
     wait_ready(1);
     int status = 0;
-    for (int attempt = 0; attempt < 20 && status != 200; attempt++)
+    for (int attempt = 0; attempt < 20 && status != 200; attempt++) {
         status = post("/1/upload", headers, body, response, sizeof(response));
+    }
     assert_int_equal(status, 200);
 }
 
@@ -483,8 +494,9 @@ static void test_sigterm_answers_waiting_requests(void **state)
     char body[4096];
     for (int i = 0; i < 400; i++) { /* until the request waits for Kafka */
         harness_http(ingest.ops_port, "GET", "/metrics", NULL, NULL, 0, body, sizeof(body));
-        if (strstr(body, "tcb_ingest_queue_depth 1") != NULL)
+        if (strstr(body, "tcb_ingest_queue_depth 1") != NULL) {
             break;
+        }
         struct timespec ts = {0, 10 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -494,8 +506,9 @@ static void test_sigterm_answers_waiting_requests(void **state)
     for (int i = 0; i < 100 && !seen_shutting_down; i++) {
         if (harness_http(ingest.ops_port, "GET", "/readyz", NULL, NULL, 0, body, sizeof(body)) ==
                 503 &&
-            strstr(body, "shutting down") != NULL)
+            strstr(body, "shutting down") != NULL) {
             seen_shutting_down = 1;
+        }
     }
     assert_true(seen_shutting_down);
     assert_int_equal(harness_ingest_stop(&ingest, SIGTERM), 0);
@@ -528,10 +541,11 @@ static void *load(void *arg)
                  uuid, uuid);
         const char *headers[] = {upload_auth[0], upload_auth[1], header, NULL};
         char response[256];
-        if (post("/1/upload", headers, body, response, sizeof(response)) == 200)
+        if (post("/1/upload", headers, body, response, sizeof(response)) == 200) {
             snprintf(loader->acked[loader->acked_count++], 64, "%s", uuid);
-        else if (*loader->stop)
+        } else if (*loader->stop) {
             break;
+        }
     }
     return NULL;
 }
@@ -552,10 +566,12 @@ static void test_sigkill_loses_no_acknowledged_record(void **state)
     }
     for (int waited = 0; waited < 600; waited++) {
         int total = 0;
-        for (int i = 0; i < LOADERS; i++)
+        for (int i = 0; i < LOADERS; i++) {
             total += loaders[i].acked_count;
-        if (total >= ACKS_BEFORE_KILL)
+        }
+        if (total >= ACKS_BEFORE_KILL) {
             break;
+        }
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -574,8 +590,9 @@ static void test_sigkill_loses_no_acknowledged_record(void **state)
     for (int i = 0; i < LOADERS; i++) {
         for (int j = 0; j < loaders[i].acked_count; j++) {
             const char *uuid = loaders[i].acked[j];
-            if (find_by(msgs, n, uuid, "0") == NULL || find_by(msgs, n, uuid, "1") == NULL)
+            if (find_by(msgs, n, uuid, "0") == NULL || find_by(msgs, n, uuid, "1") == NULL) {
                 fail_msg("acknowledged request %s is not on the topic", uuid);
+            }
         }
     }
     harness_msgs_free(msgs, n);
@@ -593,16 +610,18 @@ static void test_no_secret_anywhere(void **state)
         const char *fields[] = {msgs[i].key,        msgs[i].value,        msgs[i].account,
                                 msgs[i].request_id, msgs[i].record_index, msgs[i].received_at};
         for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
-            for (size_t s = 0; fields[f] && s < 3; s++)
+            for (size_t s = 0; fields[f] && s < 3; s++) {
                 assert_null(strstr(fields[f], secrets[s]));
+            }
         }
     }
     harness_msgs_free(msgs, n);
     char log[512];
     for (int r = 0; r < restarts; r++) {
         snprintf(log, sizeof(log), "%s/ingest-%d.log", harness_tmpdir(), r);
-        for (size_t s = 0; s < 3; s++)
+        for (size_t s = 0; s < 3; s++) {
             assert_false(harness_file_contains(log, secrets[s]));
+        }
     }
     assert_true(harness_file_contains(first_log, "ingest.started")); /* the logs were written */
 }

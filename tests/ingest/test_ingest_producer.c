@@ -44,8 +44,9 @@ static void *send_loop(void *arg)
     const struct tcb_ingest_message message = {
         .value = "{}", .value_len = 2, .request_id = "r", .record_index = 0};
     while (!atomic_load(&sender->stop)) {
-        if (tcb_ingest_producer_send(sender->producer, &message, NULL) == 0)
+        if (tcb_ingest_producer_send(sender->producer, &message, NULL) == 0) {
             atomic_fetch_add(&sender->accepted, 1);
+        }
         struct timespec ts = {0, 100 * 1000L};
         nanosleep(&ts, NULL);
     }

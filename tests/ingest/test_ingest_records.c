@@ -1,12 +1,12 @@
 /* Unit tests of talon-ingest's pure parts: the raw JSON element scanner, the
  * upload envelope split and its record keys, notification keys for every
  * Talon.One example, credential checks and request ids. */
-#include "common/secret.h"
 #include "config/config.h"
 #include "producer/ingest_auth.h"
 #include "producer/ingest_json_span.h"
 #include "producer/ingest_records.h"
 #include "producer/ingest_request_id.h"
+#include "util/secret.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -77,8 +77,9 @@ static void test_record_keys(void **state)
     assert_int_equal(tcb_ingest_upload_parse(body, strlen(body), &upload), TCB_INGEST_PARSE_OK);
     assert_int_equal(upload.count, 8);
     const char *expected[] = {"u1", "o2", "f3", "g4", "12345", NULL, "g7", NULL};
-    for (size_t i = 0; i < 8; i++)
+    for (size_t i = 0; i < 8; i++) {
         key_is(&upload.records[i], expected[i]);
+    }
     tcb_ingest_upload_free(&upload);
 }
 
@@ -138,11 +139,13 @@ static void test_rejections(void **state)
 
 static char *records_body(size_t count)
 {
-    char *body = malloc(count * 2 + 16);
-    strcpy(body, "{\"d\":[");
-    for (size_t i = 0; i < count; i++)
-        strcat(body, i ? ",1" : "1");
-    strcat(body, "]}");
+    size_t cap = count * 2 + 16;
+    char *body = malloc(cap);
+    size_t used = (size_t)snprintf(body, cap, "{\"d\":[");
+    for (size_t i = 0; i < count; i++) {
+        used += (size_t)snprintf(body + used, cap - used, "%s", i ? ",1" : "1");
+    }
+    snprintf(body + used, cap - used, "]}");
     return body;
 }
 
@@ -201,10 +204,11 @@ static void test_notification_keys(void **state)
         char *body = read_data(cases[i].file, &len);
         char *key = (char *)1;
         assert_int_equal(tcb_ingest_notification_key(body, len, &key), TCB_INGEST_PARSE_OK);
-        if (cases[i].key)
+        if (cases[i].key) {
             assert_string_equal(key, cases[i].key);
-        else
+        } else {
             assert_null(key);
+        }
         free(key);
         free(body);
     }

@@ -125,11 +125,12 @@ static double metric_sum(struct tcb_metrics *metrics, const char *name)
     char *text = tcb_metrics_render(metrics, &len);
     double sum = 0;
     size_t name_len = strlen(name);
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (strncmp(line, name, name_len) == 0 &&
             (line[name_len] == '{' || line[name_len] == ' ')) {
             const char *value = strrchr(line, ' ');
-            sum += value ? atof(value + 1) : 0;
+            sum += value ? strtod(value + 1, NULL) : 0;
         }
     }
     free(text);

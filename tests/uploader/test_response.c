@@ -42,23 +42,31 @@ static int load_expected(struct expected *exp, int cap)
         assert_true(n < cap);
         struct expected *e = &exp[n++];
         memset(e, 0, sizeof(*e));
-        char processed[16];
+        /* "INDEX HTTP_STATUS STATUS PROCESSED[ N:CODE...]" */
+        char *p = line;
+        assert_int_equal(strtol(p, &p, 10), n);
+        e->http_status = (int)strtol(p, &p, 10);
         int used = 0;
-        int index = 0;
-        assert_int_equal(
-            sscanf(line, "%d %d %15s %15s%n", &index, &e->http_status, e->status, processed, &used),
-            4);
-        assert_int_equal(index, n);
-        e->processed = strcmp(processed, "-") == 0 ? -1 : atol(processed);
-        const char *p = line + used;
-        int number = 0;
-        int code = 0;
-        int step = 0;
-        while (sscanf(p, " %d:%d%n", &number, &code, &step) == 2) {
-            e->number[e->entries] = number;
-            e->code[e->entries] = code;
+        char processed[16];
+        assert_int_equal(sscanf(p, " %15s %15s%n", e->status, processed, &used), 2);
+        e->processed = strcmp(processed, "-") == 0 ? -1 : strtol(processed, NULL, 10);
+        p += used;
+        /* " N:CODE" pairs until the end of the line */
+        for (;;) {
+            char *end = NULL;
+            long number = strtol(p, &end, 10);
+            if (end == p || *end != ':') {
+                break;
+            }
+            p = end + 1;
+            long code = strtol(p, &end, 10);
+            if (end == p) {
+                break;
+            }
+            e->number[e->entries] = (int)number;
+            e->code[e->entries] = (int)code;
             e->entries++;
-            p += step;
+            p = end;
         }
     }
     fclose(f);

@@ -2,7 +2,7 @@
  * never logs, never prints them, never copies them out. */
 #include "tools/clevertap-emulator/emulator_auth.h"
 
-#include "common/secret.h"
+#include "util/secret.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -48,8 +48,9 @@ int tcb_emu_accounts_check(const struct tcb_emu_accounts *accounts, const char *
         const struct tcb_emu_account *account = &accounts->items[i];
         int id_ok = tcb_secret_equal(account->id, id);
         int pass_ok = tcb_secret_equal(account->passcode, passcode);
-        if (id_ok & pass_ok)
+        if (id_ok & pass_ok) {
             found = i;
+        }
     }
     return found;
 }

@@ -41,18 +41,20 @@ void tcb_emu_faults_plan(const struct tcb_emu_faults_cfg *cfg, struct tcb_emu_rn
     int is_503 = tcb_emu_rng_chance(rng, 0.5);
 
     plan->latency_ms = cfg->latency_ms;
-    if (cfg->latency_jitter_ms > 0)
+    if (cfg->latency_jitter_ms > 0) {
         plan->latency_ms += (int)(jitter % ((uint64_t)cfg->latency_jitter_ms + 1));
-    if (drop)
+    }
+    if (drop) {
         plan->action = TCB_EMU_FAULT_DROP;
-    else if (hang)
+    } else if (hang) {
         plan->action = TCB_EMU_FAULT_HANG;
-    else if (too_many)
+    } else if (too_many) {
         plan->action = TCB_EMU_FAULT_429;
-    else if (server_error)
+    } else if (server_error) {
         plan->action = is_503 ? TCB_EMU_FAULT_503 : TCB_EMU_FAULT_500;
-    else
+    } else {
         plan->action = TCB_EMU_FAULT_NONE;
+    }
 }
 
 const char *tcb_emu_fault_name(enum tcb_emu_fault_action action)

@@ -2,7 +2,7 @@
  * by " , " + "}", key " : " value, "[ ]" for an empty array. Never parses. */
 #include "tools/clevertap-emulator/emulator_json.h"
 
-#include "common/json_text.h"
+#include "util/json_text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,9 +11,8 @@ static int write_real(struct tcb_buf *buf, double value)
 {
     char text[40];
     snprintf(text, sizeof(text), "%.17g", value);
-    if (strpbrk(text, ".eEn") == NULL)
-        strcat(text, ".0");
-    return tcb_buf_append_str(buf, text);
+    /* CleverTap writes a whole real with ".0"; %g would print "3". */
+    return tcb_buf_printf(buf, "%s%s", text, strpbrk(text, ".eEn") ? "" : ".0");
 }
 
 static int write_object(struct tcb_buf *buf, const json_t *object)
@@ -21,16 +20,19 @@ static int write_object(struct tcb_buf *buf, const json_t *object)
     const char *key;
     json_t *member;
     int first = 1;
-    if (tcb_buf_append_str(buf, "{ ") != 0)
+    if (tcb_buf_append_str(buf, "{ ") != 0) {
         return -1;
+    }
     /* json_object_foreach needs a non-const object; iteration does not modify it. */
     json_object_foreach ((json_t *)object, key, member) {
-        if (!first && tcb_buf_append_str(buf, " , ") != 0)
+        if (!first && tcb_buf_append_str(buf, " , ") != 0) {
             return -1;
+        }
         first = 0;
         if (tcb_buf_append_json_string(buf, key, strlen(key)) != 0 ||
-            tcb_buf_append_str(buf, " : ") != 0 || tcb_emu_json_spaced(buf, member) != 0)
+            tcb_buf_append_str(buf, " : ") != 0 || tcb_emu_json_spaced(buf, member) != 0) {
             return -1;
+        }
     }
     return tcb_buf_append_str(buf, "}");
 }
@@ -38,15 +40,19 @@ static int write_object(struct tcb_buf *buf, const json_t *object)
 static int write_array(struct tcb_buf *buf, const json_t *array)
 {
     size_t count = json_array_size(array);
-    if (count == 0)
+    if (count == 0) {
         return tcb_buf_append_str(buf, "[ ]");
-    if (tcb_buf_append_str(buf, "[ ") != 0)
+    }
+    if (tcb_buf_append_str(buf, "[ ") != 0) {
         return -1;
+    }
     for (size_t i = 0; i < count; i++) {
-        if (i > 0 && tcb_buf_append_str(buf, " , ") != 0)
+        if (i > 0 && tcb_buf_append_str(buf, " , ") != 0) {
             return -1;
-        if (tcb_emu_json_spaced(buf, json_array_get(array, i)) != 0)
+        }
+        if (tcb_emu_json_spaced(buf, json_array_get(array, i)) != 0) {
             return -1;
+        }
     }
     return tcb_buf_append_str(buf, "]");
 }

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "common/buf.h"
+#include "util/buf.h"
 
 /* Appends value (borrowed) in CleverTap's spacing. Returns 0, or -1 when the
  * buffer's ceiling was reached (the buffer then holds a truncated prefix). */

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/daemon_cli.h"
 #include "common/log.h"
 #include "common/net_address.h"
 #include "common/signals.h"
@@ -28,11 +29,13 @@ static int usage_error(const char *message)
 static int write_port_file(const char *path, int port)
 {
     char tmp[4096];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
         return -1;
+    }
     FILE *f = fopen(tmp, "w");
-    if (!f)
+    if (!f) {
         return -1;
+    }
     int ok = fprintf(f, "%d\n", port) > 0;
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
@@ -44,8 +47,9 @@ static int write_port_file(const char *path, int port)
 
 static uint64_t pick_seed(const struct tcb_emu_options *opts)
 {
-    if (opts->seed_given)
+    if (opts->seed_given) {
         return opts->seed;
+    }
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     return ((uint64_t)now.tv_sec * 1000000007ULL) ^ (uint64_t)now.tv_nsec ^
@@ -57,8 +61,9 @@ static int setup_logging(const struct tcb_emu_options *opts)
     enum tcb_log_level level;
     enum tcb_log_format format;
     if (tcb_log_level_parse(opts->log_level, &level) != 0 ||
-        tcb_log_format_parse(opts->log_format, &format) != 0)
+        tcb_log_format_parse(opts->log_format, &format) != 0) {
         return -1;
+    }
     tcb_log_setup(PROGRAM, level, format);
     return 0;
 }
@@ -98,10 +103,12 @@ static int serve(const struct tcb_emu_options *opts, const struct sockaddr_stora
 
 int main(int argc, char **argv)
 {
+    tcb_daemon_setup_allocators();
     struct tcb_emu_options opts;
     char err[512];
-    if (tcb_emu_options_parse(argc, argv, &opts, err, sizeof(err)) != 0)
+    if (tcb_emu_options_parse(argc, argv, &opts, err, sizeof(err)) != 0) {
         return usage_error(err);
+    }
     if (opts.show_help) {
         fputs(tcb_emu_options_usage(), stdout);
         return EXIT_CLEAN;
@@ -110,12 +117,14 @@ int main(int argc, char **argv)
         printf("%s %s\n", PROGRAM, TCB_VERSION);
         return EXIT_CLEAN;
     }
-    if (setup_logging(&opts) != 0)
+    if (setup_logging(&opts) != 0) {
         return usage_error("--log-level must be debug|info|warn|error, --log-format json|logfmt");
+    }
     struct sockaddr_storage addr;
     socklen_t addr_len = 0;
-    if (tcb_net_parse_listen(opts.listen, &addr, &addr_len, err, sizeof(err)) != 0)
+    if (tcb_net_parse_listen(opts.listen, &addr, &addr_len, err, sizeof(err)) != 0) {
         return usage_error(err);
+    }
     if (tcb_signals_install() != 0) {
         TCB_ERROR("emulator.signals_failed", "cannot install signal handlers");
         return EXIT_RUNTIME;

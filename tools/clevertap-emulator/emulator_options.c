@@ -105,12 +105,14 @@ const char *tcb_emu_options_usage(void)
 static int parse_ull(const char *text, unsigned long long max, unsigned long long *out)
 {
     char *end = NULL;
-    if (!text || !*text || *text == '-')
+    if (!text || !*text || *text == '-') {
         return -1;
+    }
     errno = 0;
     unsigned long long value = strtoull(text, &end, 10);
-    if (errno || *end != '\0' || value > max)
+    if (errno || *end != '\0' || value > max) {
         return -1;
+    }
     *out = value;
     return 0;
 }
@@ -118,8 +120,9 @@ static int parse_ull(const char *text, unsigned long long max, unsigned long lon
 static int parse_int(const char *text, int min, int max, int *out)
 {
     unsigned long long value;
-    if (parse_ull(text, (unsigned long long)max, &value) != 0 || value < (unsigned long long)min)
+    if (parse_ull(text, (unsigned long long)max, &value) != 0 || value < (unsigned long long)min) {
         return -1;
+    }
     *out = (int)value;
     return 0;
 }
@@ -129,8 +132,9 @@ static int parse_probability(const char *text, double *out)
     char *end = NULL;
     errno = 0;
     double value = strtod(text, &end);
-    if (errno || end == text || *end != '\0' || !isfinite(value) || value < 0.0 || value > 1.0)
+    if (errno || end == text || *end != '\0' || !isfinite(value) || value < 0.0 || value > 1.0) {
         return -1;
+    }
     *out = value;
     return 0;
 }
@@ -182,8 +186,9 @@ static int apply_number(struct tcb_emu_options *opts, int opt, const char *arg)
         opts->seed_given = 1;
         return parse_ull(arg, UINT64_MAX, &big) == 0 ? (opts->seed = big, 0) : -1;
     case OPT_MAX_BODY:
-        if (parse_ull(arg, 1024ULL * 1024 * 1024, &big) != 0 || big < 1024)
+        if (parse_ull(arg, 1024ULL * 1024 * 1024, &big) != 0 || big < 1024) {
             return -1;
+        }
         opts->max_body_bytes = (size_t)big;
         return 0;
     case OPT_RECORD_MAX:
@@ -211,8 +216,9 @@ static int apply_option(struct tcb_emu_options *opts, int opt, const char *arg, 
             return 0;
         }
     }
-    if (opt == OPT_ACCOUNT)
+    if (opt == OPT_ACCOUNT) {
         return tcb_emu_accounts_add(&opts->accounts, arg, err, err_len);
+    }
     if (opt == OPT_HELP || opt == OPT_VERSION) {
         *(opt == OPT_HELP ? &opts->show_help : &opts->show_version) = 1;
         return 0;
@@ -223,8 +229,9 @@ static int apply_option(struct tcb_emu_options *opts, int opt, const char *arg, 
 static const char *option_name(int opt)
 {
     for (const struct option *o = long_options; o->name; o++) {
-        if (o->val == opt)
+        if (o->val == opt) {
             return o->name;
+        }
     }
     return "?";
 }
@@ -237,8 +244,9 @@ int tcb_emu_options_parse(int argc, char **argv, struct tcb_emu_options *opts, c
     optind = 0; /* full re-initialisation, so the parser may run more than once */
     for (;;) {
         int opt = getopt_long(argc, argv, "", long_options, NULL);
-        if (opt == -1)
+        if (opt == -1) {
             break;
+        }
         if (opt == '?' || opt == ':') {
             /* Print only the option's name: a mistyped "--acount=ID:PASS" must
              * not echo a passcode. */
@@ -248,8 +256,9 @@ int tcb_emu_options_parse(int argc, char **argv, struct tcb_emu_options *opts, c
             return -1;
         }
         int rc = apply_option(opts, opt, optarg, err, err_len);
-        if (rc < 0)
+        if (rc < 0) {
             return -1;
+        }
         if (rc > 0 && apply_number(opts, opt, optarg) != 0) {
             snprintf(err, err_len, "--%s: invalid value '%s'", option_name(opt), optarg);
             return -1;
@@ -259,8 +268,9 @@ int tcb_emu_options_parse(int argc, char **argv, struct tcb_emu_options *opts, c
         snprintf(err, err_len, "unexpected argument: %s", argv[optind]);
         return -1;
     }
-    if (opts->show_help || opts->show_version)
+    if (opts->show_help || opts->show_version) {
         return 0;
+    }
     if (!opts->listen) {
         snprintf(err, err_len, "--listen HOST:PORT is required");
         return -1;

@@ -2,7 +2,7 @@
  * O_APPEND descriptor: no stdio buffer, so every answered line is on disk.
  * Builds lines in a bounded buffer, flushed in chunks of at most 1 MiB. */
 #include "tools/clevertap-emulator/emulator_recorder.h"
-#include "common/json_text.h"
+#include "util/json_text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/buf.h"
 #include "tools/clevertap-emulator/emulator_json.h"
+#include "util/alloc.h"
+#include "util/buf.h"
 
 #define CHUNK_BYTES    (1024 * 1024)
 #define LINE_MAX_BYTES (64 * 1024 * 1024)
@@ -28,11 +29,7 @@ struct tcb_emu_recorder {
 struct tcb_emu_recorder *tcb_emu_recorder_open(const char *path, unsigned long long max_bytes,
                                                char *err, size_t err_len)
 {
-    struct tcb_emu_recorder *recorder = calloc(1, sizeof(*recorder));
-    if (!recorder) {
-        snprintf(err, err_len, "out of memory");
-        return NULL;
-    }
+    struct tcb_emu_recorder *recorder = tcb_xcalloc(1, sizeof(*recorder));
     recorder->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (recorder->fd < 0) {
         snprintf(err, err_len, "cannot open record file %s: %s", path, strerror(errno));
@@ -48,10 +45,12 @@ static int write_all(int fd, const char *data, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR) {
             continue;
-        if (n <= 0)
+        }
+        if (n <= 0) {
             return -1;
+        }
         data += n;
         len -= (size_t)n;
     }
@@ -62,14 +61,15 @@ static int write_all(int fd, const char *data, size_t len)
 static int flush_chunk(struct tcb_emu_recorder *recorder, struct tcb_buf *chunk)
 {
     int rc = 0;
-    if (chunk->len == 0)
+    if (chunk->len == 0) {
         return 0;
-    if (recorder->max_bytes && recorder->written + chunk->len > recorder->max_bytes)
+    }
+    int over = recorder->max_bytes && recorder->written + chunk->len > recorder->max_bytes;
+    if (over || write_all(recorder->fd, chunk->data, chunk->len) != 0) {
         rc = -1;
-    else if (write_all(recorder->fd, chunk->data, chunk->len) != 0)
-        rc = -1;
-    else
+    } else {
         recorder->written += chunk->len;
+    }
     tcb_buf_reset(chunk);
     return rc;
 }
@@ -77,8 +77,9 @@ static int flush_chunk(struct tcb_emu_recorder *recorder, struct tcb_buf *chunk)
 static int append_line(struct tcb_buf *chunk, const char *account_id, const json_t *record)
 {
     char *compact = json_dumps(record, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!compact)
+    if (!compact) {
         return -1;
+    }
     tcb_buf_append_str(chunk, "{\"account\":");
     tcb_buf_append_json_string(chunk, account_id, strlen(account_id));
     tcb_buf_append_str(chunk, ",\"record\":");
@@ -95,15 +96,17 @@ int tcb_emu_recorder_write(struct tcb_emu_recorder *recorder, const char *accoun
     int pending = 0;
     struct tcb_buf chunk;
     if (!recorder) {
-        for (size_t i = 0; i < count; i++)
+        for (size_t i = 0; i < count; i++) {
             lines += accepted[i] ? 1 : 0;
+        }
         return lines;
     }
     tcb_buf_init(&chunk, LINE_MAX_BYTES);
     pthread_mutex_lock(&recorder->lock);
     for (size_t i = 0; i < count; i++) {
-        if (!accepted[i])
+        if (!accepted[i]) {
             continue;
+        }
         if (append_line(&chunk, account_id, json_array_get(records, i)) != 0) {
             tcb_buf_reset(&chunk);
             pending = 0;
@@ -123,10 +126,12 @@ int tcb_emu_recorder_write(struct tcb_emu_recorder *recorder, const char *accoun
 
 void tcb_emu_recorder_close(struct tcb_emu_recorder *recorder)
 {
-    if (!recorder)
+    if (!recorder) {
         return;
-    if (recorder->fd >= 0)
+    }
+    if (recorder->fd >= 0) {
         close(recorder->fd);
+    }
     pthread_mutex_destroy(&recorder->lock);
     free(recorder);
 }

@@ -16,6 +16,7 @@
 #include "tools/clevertap-emulator/emulator_recorder.h"
 #include "tools/clevertap-emulator/emulator_stats.h"
 #include "tools/clevertap-emulator/emulator_upload.h"
+#include "util/alloc.h"
 
 #define JSON_TYPE     "application/json;charset=utf-8"
 #define HANG_CHECK_MS 100 /* how often a hung request looks for a closed client */
@@ -68,8 +69,9 @@ static int wait_until(struct tcb_emu_server *server, const struct timespec *dead
 {
     pthread_mutex_lock(&server->lock);
     while (!server->stopping) {
-        if (pthread_cond_timedwait(&server->wake, &server->lock, deadline) == ETIMEDOUT)
+        if (pthread_cond_timedwait(&server->wake, &server->lock, deadline) == ETIMEDOUT) {
             break;
+        }
     }
     int stopping = server->stopping;
     pthread_mutex_unlock(&server->lock);
@@ -88,8 +90,9 @@ static uint64_t take_sequence(struct tcb_emu_server *server)
 static enum MHD_Result send_owned(struct MHD_Connection *conn, int status, char *body, size_t len,
                                   const char *type)
 {
-    if (!body)
+    if (!body) {
         return MHD_NO;
+    }
     struct MHD_Response *response =
         MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!response) {
@@ -106,9 +109,8 @@ static enum MHD_Result send_static(struct MHD_Connection *conn, int status, cons
                                    const char *type)
 {
     size_t len = strlen(text);
-    char *copy = malloc(len + 1);
-    if (copy)
-        memcpy(copy, text, len + 1);
+    char *copy = tcb_xmalloc(len + 1);
+    memcpy(copy, text, len + 1);
     return send_owned(conn, status, copy, len, type);
 }
 
@@ -127,8 +129,9 @@ static int client_gone(struct MHD_Connection *conn)
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     char byte;
-    if (!info)
+    if (!info) {
         return 1;
+    }
     ssize_t n = recv(info->connect_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
@@ -143,8 +146,9 @@ static void hold_hung(struct tcb_emu_server *server, struct MHD_Connection *conn
         struct timespec next = deadline_after(HANG_CHECK_MS);
         int last = next.tv_sec > release.tv_sec ||
                    (next.tv_sec == release.tv_sec && next.tv_nsec >= release.tv_nsec);
-        if (wait_until(server, last ? &release : &next) || last || client_gone(conn))
+        if (wait_until(server, last ? &release : &next) || last || client_gone(conn)) {
             return;
+        }
     }
 }
 
@@ -172,8 +176,9 @@ static enum MHD_Result send_fault(struct tcb_emu_server *server, struct MHD_Conn
         return send_fail(server, conn, account, 429, "Too many concurrent requests");
     }
     tcb_emu_stats_event(&server->stats, TCB_EMU_EVENT_INJECTED_5XX);
-    if (action == TCB_EMU_FAULT_500)
+    if (action == TCB_EMU_FAULT_500) {
         return send_fail(server, conn, account, 500, "Internal Server Error");
+    }
     tcb_emu_stats_answered(&server->stats, account, 503);
     return send_static(conn, 503, HTML_503, "text/html");
 }
@@ -219,26 +224,31 @@ static enum MHD_Result answer_upload(struct tcb_emu_server *server, struct MHD_C
 static enum MHD_Result handle_upload(struct tcb_emu_server *server, struct MHD_Connection *conn,
                                      struct request *req)
 {
-    if (req->account < 0)
+    if (req->account < 0) {
         return send_fail(server, conn, -1, 401, "Account ID is not valid");
-    if (req->too_large)
+    }
+    if (req->too_large) {
         return send_fail(server, conn, req->account, 413, "Payload too large");
-    if (!tcb_emu_stats_enter(&server->stats, req->account, server->opts->max_concurrent))
+    }
+    if (!tcb_emu_stats_enter(&server->stats, req->account, server->opts->max_concurrent)) {
         return send_fail(server, conn, req->account, 429, "Too many concurrent requests");
+    }
 
     struct tcb_emu_rng rng;
     struct tcb_emu_fault_plan plan;
     tcb_emu_rng_seed(&rng, server->seed, take_sequence(server));
     tcb_emu_faults_plan(&server->opts->faults, &rng, &plan);
     struct timespec answer_at = deadline_after(plan.latency_ms);
-    if (plan.action == TCB_EMU_FAULT_NONE)
+    if (plan.action == TCB_EMU_FAULT_NONE) {
         return answer_upload(server, conn, req, &rng, &answer_at);
+    }
     if (wait_until(server, &answer_at)) {
         tcb_emu_stats_leave(&server->stats, req->account);
         return MHD_NO; /* shutting down */
     }
-    if (plan.action == TCB_EMU_FAULT_DROP || plan.action == TCB_EMU_FAULT_HANG)
+    if (plan.action == TCB_EMU_FAULT_DROP || plan.action == TCB_EMU_FAULT_HANG) {
         return no_answer(server, conn, req->account, plan.action);
+    }
     tcb_emu_stats_leave(&server->stats, req->account);
     return send_fault(server, conn, req->account, plan.action);
 }
@@ -267,9 +277,7 @@ static enum MHD_Result handle_final(struct tcb_emu_server *server, struct MHD_Co
 static struct request *new_request(struct tcb_emu_server *server, struct MHD_Connection *conn,
                                    const char *url, const char *method)
 {
-    struct request *req = calloc(1, sizeof(*req));
-    if (!req)
-        return NULL;
+    struct request *req = tcb_xcalloc(1, sizeof(*req));
     req->account = -1;
     tcb_buf_init(&req->body, server->opts->max_body_bytes);
     int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
@@ -328,7 +336,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     tcb_vlog(TCB_LOG_DEBUG, "http.mhd", fmt, ap);
 }
@@ -336,8 +344,9 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 static int init_sync(struct tcb_emu_server *server)
 {
     pthread_condattr_t attr;
-    if (pthread_mutex_init(&server->lock, NULL) != 0)
+    if (pthread_mutex_init(&server->lock, NULL) != 0) {
         return -1;
+    }
     if (pthread_condattr_init(&attr) != 0) {
         pthread_mutex_destroy(&server->lock);
         return -1;
@@ -358,8 +367,9 @@ static int start_mhd(struct tcb_emu_server *server, const struct sockaddr_storag
 {
     unsigned int flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                          MHD_USE_POLL | MHD_USE_ERROR_LOG;
-    if (addr->ss_family == AF_INET6)
+    if (addr->ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
+    }
     server->mhd =
         MHD_start_daemon(flags, 0, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR,
                          (const struct sockaddr *)addr, MHD_OPTION_CONNECTION_LIMIT,
@@ -380,11 +390,7 @@ struct tcb_emu_server *tcb_emu_server_start(const struct tcb_emu_options *opts,
                                             const struct sockaddr_storage *addr, socklen_t addr_len,
                                             uint64_t seed, char *err, size_t err_len)
 {
-    struct tcb_emu_server *server = calloc(1, sizeof(*server));
-    if (!server) {
-        snprintf(err, err_len, "out of memory");
-        return NULL;
-    }
+    struct tcb_emu_server *server = tcb_xcalloc(1, sizeof(*server));
     server->opts = opts;
     server->seed = seed;
     server->upload_cfg.max_records = opts->max_records;
@@ -425,19 +431,22 @@ char *tcb_emu_server_stats(struct tcb_emu_server *server)
 
 void tcb_emu_server_stop(struct tcb_emu_server *server)
 {
-    if (!server)
+    if (!server) {
         return;
+    }
     if (server->sync_ready) {
         pthread_mutex_lock(&server->lock);
         server->stopping = 1;
         pthread_cond_broadcast(&server->wake);
         pthread_mutex_unlock(&server->lock);
     }
-    if (server->mhd)
+    if (server->mhd) {
         MHD_stop_daemon(server->mhd);
+    }
     tcb_emu_recorder_close(server->recorder);
-    if (server->stats_ready)
+    if (server->stats_ready) {
         tcb_emu_stats_destroy(&server->stats);
+    }
     if (server->sync_ready) {
         pthread_cond_destroy(&server->wake);
         pthread_mutex_destroy(&server->lock);

@@ -1,7 +1,7 @@
 /* Counters behind GET /stats and the per-account concurrency slots. One mutex
  * guards everything; critical sections are a few increments long. */
 #include "tools/clevertap-emulator/emulator_stats.h"
-#include "common/json_text.h"
+#include "util/json_text.h"
 
 #include <string.h>
 
@@ -13,8 +13,9 @@ const int tcb_emu_stats_status_codes[TCB_EMU_STATUS_SLOTS] = {200, 400, 401, 404
 static int status_slot(int http_status)
 {
     for (int i = 0; i < TCB_EMU_STATUS_SLOTS; i++) {
-        if (tcb_emu_stats_status_codes[i] == http_status)
+        if (tcb_emu_stats_status_codes[i] == http_status) {
             return i;
+        }
     }
     return -1;
 }
@@ -28,8 +29,9 @@ int tcb_emu_stats_init(struct tcb_emu_stats *stats, const struct tcb_emu_account
 
 void tcb_emu_stats_destroy(struct tcb_emu_stats *stats)
 {
-    if (stats)
+    if (stats) {
         pthread_mutex_destroy(&stats->lock);
+    }
 }
 
 int tcb_emu_stats_enter(struct tcb_emu_stats *stats, int account, int limit)
@@ -40,11 +42,13 @@ int tcb_emu_stats_enter(struct tcb_emu_stats *stats, int account, int limit)
     if (acc->in_flight < limit) {
         entered = 1;
         acc->in_flight++;
-        if (acc->in_flight > acc->max_in_flight)
+        if (acc->in_flight > acc->max_in_flight) {
             acc->max_in_flight = acc->in_flight;
+        }
         stats->in_flight++;
-        if (stats->in_flight > stats->max_in_flight)
+        if (stats->in_flight > stats->max_in_flight) {
             stats->max_in_flight = stats->in_flight;
+        }
     } else {
         stats->limit_429++;
     }
@@ -64,14 +68,16 @@ void tcb_emu_stats_answered(struct tcb_emu_stats *stats, int account, int http_s
 {
     pthread_mutex_lock(&stats->lock);
     stats->requests++;
-    if (account >= 0)
+    if (account >= 0) {
         stats->account[account].requests++;
+    }
     if (http_status != 0) { /* 0: hung or dropped, no answer */
         int slot = status_slot(http_status);
-        if (slot >= 0)
+        if (slot >= 0) {
             stats->status[slot]++;
-        else
+        } else {
             stats->status_other++;
+        }
     }
     pthread_mutex_unlock(&stats->lock);
 }
@@ -83,11 +89,13 @@ void tcb_emu_stats_records(struct tcb_emu_stats *stats, int account,
     stats->records_accepted += (unsigned long long)result->processed;
     stats->account[account].records_accepted += (unsigned long long)result->processed;
     stats->injected_555 += (unsigned long long)result->injected_555;
-    for (int i = 0; i < TCB_EMU_CODE_SLOTS; i++)
+    for (int i = 0; i < TCB_EMU_CODE_SLOTS; i++) {
         stats->rejected_by_code[i] += result->rejected_by_code[i];
+    }
     stats->rejected_other_code += result->rejected_other_code;
-    if (recorded < result->processed)
+    if (recorded < result->processed) {
         stats->records_not_recorded += (unsigned long long)(result->processed - recorded);
+    }
     pthread_mutex_unlock(&stats->lock);
 }
 
@@ -121,14 +129,16 @@ static void render_rejected(const struct tcb_emu_stats *stats, struct tcb_buf *o
     int first = 1;
     tcb_buf_append_str(out, "\"records_rejected_by_code\":{");
     for (int i = 0; i < TCB_EMU_CODE_SLOTS; i++) {
-        if (stats->rejected_by_code[i] == 0)
+        if (stats->rejected_by_code[i] == 0) {
             continue;
+        }
         tcb_buf_printf(out, "%s\"%d\":%llu", first ? "" : ",", 500 + i, stats->rejected_by_code[i]);
         total += stats->rejected_by_code[i];
         first = 0;
     }
-    if (stats->rejected_other_code)
+    if (stats->rejected_other_code) {
         tcb_buf_printf(out, "%s\"other\":%llu", first ? "" : ",", stats->rejected_other_code);
+    }
     tcb_buf_printf(out, "},\"records_rejected\":%llu,", total);
 }
 
@@ -138,8 +148,9 @@ static void render_accounts(const struct tcb_emu_stats *stats, struct tcb_buf *o
     for (int i = 0; i < stats->accounts->count; i++) {
         const struct tcb_emu_account_stats *acc = &stats->account[i];
         const char *id = stats->accounts->items[i].id;
-        if (i > 0)
+        if (i > 0) {
             tcb_buf_append_str(out, ",");
+        }
         tcb_buf_append_json_string(out, id, strlen(id));
         tcb_buf_printf(out,
                        ":{\"requests\":%llu,\"records_accepted\":%llu,\"in_flight\":%d,"
@@ -157,14 +168,16 @@ char *tcb_emu_stats_render(struct tcb_emu_stats *stats, size_t *len)
     tcb_buf_init(&out, 64 * 1024);
     pthread_mutex_lock(&stats->lock);
     for (int i = 0; i < stats->accounts->count; i++) {
-        if (stats->account[i].max_in_flight > max_account)
+        if (stats->account[i].max_in_flight > max_account) {
             max_account = stats->account[i].max_in_flight;
+        }
     }
     tcb_buf_printf(&out, "{\"requests\":%llu,\"status\":{", stats->requests);
     for (int i = 0; i < TCB_EMU_STATUS_SLOTS; i++) {
         tcb_buf_printf(&out, "\"%d\":%llu,", tcb_emu_stats_status_codes[i], stats->status[i]);
-        if (tcb_emu_stats_status_codes[i] >= 500)
+        if (tcb_emu_stats_status_codes[i] >= 500) {
             server_errors += stats->status[i];
+        }
     }
     tcb_buf_printf(&out, "\"5xx\":%llu,\"other\":%llu},", server_errors, stats->status_other);
     tcb_buf_printf(&out, "\"records_accepted\":%llu,", stats->records_accepted);

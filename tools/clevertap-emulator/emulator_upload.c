@@ -2,13 +2,14 @@
  * validator, 555 injection, CleverTap's success/partial/fail body with the
  * "Skipped record number : N" suffix. Never does I/O or decides HTTP faults. */
 #include "tools/clevertap-emulator/emulator_upload.h"
-#include "common/json_text.h"
+#include "util/json_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tools/clevertap-emulator/emulator_json.h"
+#include "util/alloc.h"
 
 #define REASON_MAX 512
 #define TEXT_555   "Internal error while processing the record, please retry."
@@ -36,10 +37,11 @@ static int answer_fail(struct tcb_emu_upload_result *result, int status, const c
 
 static void count_code(struct tcb_emu_upload_result *result, int code)
 {
-    if (code >= 500 && code < 500 + TCB_EMU_CODE_SLOTS)
+    if (code >= 500 && code < 500 + TCB_EMU_CODE_SLOTS) {
         result->rejected_by_code[code - 500]++;
-    else
+    } else {
         result->rejected_other_code++;
+    }
 }
 
 /* Appends one unprocessed entry (record borrowed) to out. */
@@ -72,11 +74,13 @@ static int judge_record(const struct tcb_emu_upload_cfg *cfg, struct tcb_emu_rng
         result->injected_555++;
     } else {
         code = tcb_validate_record(record, &cfg->limits, reason, sizeof(reason));
-        if (code == 0)
+        if (code == 0) {
             return 1;
+        }
     }
-    if (result->unprocessed > 0)
+    if (result->unprocessed > 0) {
         tcb_buf_append_str(entries, " , ");
+    }
     write_unprocessed(entries, code, reason, number, record);
     count_code(result, code);
     return 0;
@@ -99,16 +103,18 @@ static int answer_records(const struct tcb_emu_upload_cfg *cfg, struct tcb_emu_r
         }
     }
     const char *status = "success";
-    if (result->unprocessed > 0)
+    if (result->unprocessed > 0) {
         status = result->processed > 0 ? "partial" : "fail";
+    }
     tcb_buf_printf(&out, "{ \"status\" : \"%s\" , \"processed\" : %d , \"unprocessed\" : ", status,
                    result->processed);
     if (result->unprocessed == 0) {
         tcb_buf_append_str(&out, "[ ]}");
     } else {
         tcb_buf_append_str(&out, "[ ");
-        if (entries.data)
+        if (entries.data) {
             tcb_buf_append(&out, entries.data, entries.len);
+        }
         tcb_buf_append_str(&out, "]}");
     }
     int overflow = entries.overflow || out.overflow;
@@ -130,11 +136,13 @@ int tcb_emu_upload_process(const struct tcb_emu_upload_cfg *cfg, const char *bod
     json_error_t error;
     memset(result, 0, sizeof(*result));
     result->doc = json_loadb(body, len, 0, &error);
-    if (!result->doc || !json_is_object(result->doc))
+    if (!result->doc || !json_is_object(result->doc)) {
         return answer_fail(result, 400, "Payload is not valid JSON");
+    }
     result->records = json_object_get(result->doc, "d");
-    if (!json_is_array(result->records))
+    if (!json_is_array(result->records)) {
         return answer_fail(result, 400, "Payload must contain \"d\" with an array of records");
+    }
     result->record_count = json_array_size(result->records);
     if (result->record_count > (size_t)cfg->max_records) {
         char text[96];
@@ -142,16 +150,15 @@ int tcb_emu_upload_process(const struct tcb_emu_upload_cfg *cfg, const char *bod
                  cfg->max_records);
         return answer_fail(result, 400, text);
     }
-    result->accepted = calloc(result->record_count ? result->record_count : 1, 1);
-    if (!result->accepted)
-        return -1;
+    result->accepted = tcb_xcalloc(result->record_count, 1);
     return answer_records(cfg, rng, result);
 }
 
 void tcb_emu_upload_result_free(struct tcb_emu_upload_result *result)
 {
-    if (!result)
+    if (!result) {
         return;
+    }
     free(result->body);
     free(result->accepted);
     json_decref(result->doc);

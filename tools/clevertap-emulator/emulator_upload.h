@@ -8,9 +8,9 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "common/buf.h"
 #include "tools/clevertap-emulator/emulator_faults.h"
 #include "transforms/validate.h"
+#include "util/buf.h"
 
 #define TCB_EMU_CODE_SLOTS 100 /* per-record codes 500..599 */
 

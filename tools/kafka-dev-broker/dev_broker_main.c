@@ -121,8 +121,9 @@ static int write_bootstrap(const char *path, const char *bootstrap)
     char tmp[4096];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
-    if (f == NULL)
+    if (f == NULL) {
         return -1;
+    }
     int bad = fprintf(f, "%s\n", bootstrap) < 0;
     bad |= fclose(f) != 0;
     if (bad || rename(tmp, path) != 0) {
@@ -137,10 +138,12 @@ static int write_bootstrap(const char *path, const char *bootstrap)
 static int serve_stdin(rd_kafka_mock_cluster_t *mc, int brokers, char *line, size_t *used)
 {
     ssize_t n = read(STDIN_FILENO, line + *used, LINE_MAX_ - 1 - *used);
-    if (n < 0)
+    if (n < 0) {
         return errno == EINTR || errno == EAGAIN ? 0 : -1;
-    if (n == 0)
+    }
+    if (n == 0) {
         return -1;
+    }
     *used += (size_t)n;
     char *newline;
     while ((newline = memchr(line, '\n', *used)) != NULL) {
@@ -152,11 +155,13 @@ static int serve_stdin(rd_kafka_mock_cluster_t *mc, int brokers, char *line, siz
         fflush(stdout);
         memmove(line, newline + 1, *used - consumed);
         *used -= consumed;
-        if (quit)
+        if (quit) {
             return 1;
+        }
     }
-    if (*used == LINE_MAX_ - 1)
+    if (*used == LINE_MAX_ - 1) {
         *used = 0; /* an over-long line is dropped */
+    }
     return 0;
 }
 
@@ -168,13 +173,16 @@ static int serve(rd_kafka_mock_cluster_t *mc, int brokers)
     while (!tcb_signals_stop_requested()) {
         struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
         int ready = poll(&pfd, stdin_open ? 1 : 0, 200);
-        if (ready <= 0 || !stdin_open)
+        if (ready <= 0 || !stdin_open) {
             continue;
+        }
         int rc = serve_stdin(mc, brokers, line, &used);
-        if (rc == 1)
+        if (rc == 1) {
             return 0;
-        if (rc < 0)
+        }
+        if (rc < 0) {
             stdin_open = 0;
+        }
     }
     return 0;
 }
@@ -182,8 +190,9 @@ static int serve(rd_kafka_mock_cluster_t *mc, int brokers)
 int main(int argc, char **argv)
 {
     struct options opt = {0};
-    if (parse_args(argc, argv, &opt) != 0)
+    if (parse_args(argc, argv, &opt) != 0) {
         return 2;
+    }
     if (opt.help) {
         usage(stdout);
         return 0;
@@ -232,8 +241,9 @@ int main(int argc, char **argv)
     fflush(stdout);
     rc = serve(mc, opt.brokers);
 out:
-    if (mc)
+    if (mc) {
         rd_kafka_mock_cluster_destroy(mc);
+    }
     rd_kafka_destroy(rk);
     return rc;
 }

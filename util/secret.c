@@ -1,12 +1,13 @@
 /* Constant-time credential comparison; no other state, never logs. */
-#include "common/secret.h"
+#include "util/secret.h"
 
 #include <string.h>
 
 int tcb_secret_equal(const char *expected, const char *given)
 {
-    if (expected == NULL || given == NULL)
+    if (expected == NULL || given == NULL) {
         return 0;
+    }
     size_t expected_len = strlen(expected);
     size_t given_len = strnlen(given, expected_len + 1);
     volatile unsigned char diff = (unsigned char)(given_len != expected_len);

@@ -1,7 +1,7 @@
 /* JSON string literal escaping into a bounded buffer. No other state. */
-#include "common/json_text.h"
+#include "util/json_text.h"
 
-#include "common/buf.h"
+#include "util/buf.h"
 
 #include <string.h>
 
@@ -14,8 +14,9 @@ int tcb_buf_append_json_string(struct tcb_buf *buf, const char *text, size_t len
     size_t start = 0;
     for (size_t i = 0; i < len && rc == 0; i++) {
         unsigned char c = (unsigned char)text[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x20 && c != '"' && c != '\\') {
             continue;
+        }
         rc |= tcb_buf_append(buf, text + start, i - start);
         start = i + 1;
         const char *named = c ? strchr(named_escapes, c) : NULL;
@@ -27,9 +28,11 @@ int tcb_buf_append_json_string(struct tcb_buf *buf, const char *text, size_t len
             rc |= tcb_buf_append(buf, esc, sizeof(esc));
         }
     }
-    if (rc == 0)
+    if (rc == 0) {
         rc = tcb_buf_append(buf, text + start, len - start);
-    if (rc == 0)
+    }
+    if (rc == 0) {
         rc = tcb_buf_append(buf, "\"", 1);
+    }
     return rc ? -1 : 0;
 }

@@ -1,8 +1,8 @@
 /* A growable byte buffer with a hard ceiling, for building request bodies,
  * JSON text and metrics output. It never grows past its limit: an append that
  * would is refused and the buffer stays as it was. */
-#ifndef TCB_COMMON_BUF_H
-#define TCB_COMMON_BUF_H
+#ifndef TCB_UTIL_BUF_H
+#define TCB_UTIL_BUF_H
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,8 +17,8 @@ struct tcb_buf {
 
 /* Starts an empty buffer that may hold up to limit bytes. Allocates nothing. */
 void tcb_buf_init(struct tcb_buf *buf, size_t limit);
-/* Appends n bytes. Returns 0, or -1 (over the limit or out of memory; the
- * buffer keeps what it had and overflow is set). */
+/* Appends n bytes. Returns 0, or -1 over the limit (the buffer keeps what it
+ * had and overflow is set). Out of memory aborts (util/alloc.h). */
 int tcb_buf_append(struct tcb_buf *buf, const void *bytes, size_t n);
 /* Appends a NUL-terminated string. Returns 0 or -1 as tcb_buf_append. */
 int tcb_buf_append_str(struct tcb_buf *buf, const char *text);
@@ -27,7 +27,7 @@ int tcb_buf_printf(struct tcb_buf *buf, const char *fmt, ...) __attribute__((for
 /* Forgets the contents and the overflow mark, keeps the memory. */
 void tcb_buf_reset(struct tcb_buf *buf);
 /* Hands the data to the caller (new NUL-terminated string, "" when empty;
- * NULL on OOM), its length in *len when len is not NULL, and leaves the
+ * never NULL), its length in *len when len is not NULL, and leaves the
  * buffer empty. */
 char *tcb_buf_take(struct tcb_buf *buf, size_t *len);
 /* Frees the data (wiping it first when wipe is set, for secrets). */
