@@ -57,10 +57,11 @@ static void update_share(struct tcb_sink *sink)
     } else {
         tcb_uploader_set_share(sink->up, mine, total);
     }
-    TCB_INFO("sink.share",
-             "%d of %d partitions: this member's share of each account's "
-             "max_in_flight is %d/%d",
-             mine, total, mine, total > 0 ? total : mine);
+    if (mine > 0) {
+        TCB_INFO("sink.share",
+                 "%d of %d partitions: this member takes %d/%d of each account's max_in_flight",
+                 mine, total, mine < total ? mine : 1, mine < total ? total : 1);
+    }
 }
 
 static void assign_partitions(struct tcb_sink *sink, rd_kafka_t *rk,
