@@ -137,39 +137,42 @@ static void write_config(const struct sink_proc *p, const struct sink_env *env,
 {
     FILE *f = fopen(p->config_path, "w");
     assert_non_null(f);
-    fprintf(f,
-            "kafka:\n"
-            "  brokers: \"%s\"\n"
-            "  topic: \"%s\"\n"
-            "  dlq_topic: \"%s\"\n"
-            "  group_id: \"%s\"\n"
-            "  session_timeout_ms: 6000\n"
-            "%s"
-            "clevertap:\n"
-            "  accounts:\n"
-            "    - { name: \"one\", account_id: \"%s\", passcode: \"%s\", region: \"eu1\",\n"
-            "        endpoint: \"http://127.0.0.1:%d\", max_in_flight: 15 }\n"
-            "    - { name: \"two\", account_id: \"%s\", passcode: \"%s\", region: \"us1\",\n"
-            "        endpoint: \"http://127.0.0.1:%d\", max_in_flight: 15 }\n"
-            "  request_timeout_ms: 2000\n"
-            "  retry_initial_ms: 20\n"
-            "  retry_max_ms: 500\n"
-            "  auth_retry_ms: 1000\n"
-            "%s"
-            "sink:\n"
-            "  metrics_listen: \"127.0.0.1:0\"\n"
-            "  shutdown_timeout_ms: 5000\n"
-            "  commit_interval_ms: 200\n"
-            "  batch: { linger_ms: 20 }\n"
-            "%s"
-            "log: { level: \"info\", format: \"logfmt\" }\n"
-            "%s",
-            env->broker.bootstrap, SINK_TOPIC, SINK_DLQ, SINK_GROUP,
-            o && o->kafka_extra ? o->kafka_extra : "", TCB_TEST_ACCOUNT_1, TCB_TEST_PASSCODE_1,
-            env->emu.port, TCB_TEST_ACCOUNT_2,
-            o && o->passcode_2 ? o->passcode_2 : TCB_TEST_PASSCODE_2, env->emu.port,
-            o && o->clevertap_extra ? o->clevertap_extra : "",
-            o && o->sink_extra ? o->sink_extra : "", o && o->tail ? o->tail : "");
+    fprintf(
+        f,
+        "kafka:\n"
+        "  brokers: \"%s\"\n"
+        "  topic: \"%s\"\n"
+        "  dlq_topic: \"%s\"\n"
+        "  group_id: \"%s\"\n"
+        "  session_timeout_ms: 6000\n"
+        "%s"
+        "clevertap:\n"
+        "  accounts:\n"
+        "    - { name: \"one\", account_id: \"%s\", passcode: \"%s\", region: \"eu1\",\n"
+        "        endpoint: \"http://127.0.0.1:%d\", max_in_flight: 15 }\n"
+        "    - { name: \"two\", account_id: \"%s\", passcode: \"%s\", region: \"us1\",\n"
+        "        endpoint: \"http://127.0.0.1:%d\", max_in_flight: 15 }\n"
+        "  request_timeout_ms: %d\n"
+        "  retry_initial_ms: 20\n"
+        "  retry_max_ms: 500\n"
+        "  auth_retry_ms: 1000\n"
+        "%s"
+        "sink:\n"
+        "  metrics_listen: \"127.0.0.1:0\"\n"
+        "  shutdown_timeout_ms: %d\n"
+        "  commit_interval_ms: 200\n"
+        "%s"
+        "%s"
+        "log: { level: \"info\", format: \"logfmt\" }\n"
+        "%s",
+        env->broker.bootstrap, SINK_TOPIC, SINK_DLQ, SINK_GROUP,
+        o && o->kafka_extra ? o->kafka_extra : "", TCB_TEST_ACCOUNT_1, TCB_TEST_PASSCODE_1,
+        env->emu.port, TCB_TEST_ACCOUNT_2, o && o->passcode_2 ? o->passcode_2 : TCB_TEST_PASSCODE_2,
+        env->emu.port, o && o->request_timeout_ms ? o->request_timeout_ms : 2000,
+        o && o->clevertap_extra ? o->clevertap_extra : "",
+        o && o->shutdown_timeout_ms ? o->shutdown_timeout_ms : 5000,
+        o && o->sink_extra && strstr(o->sink_extra, "batch:") ? "" : "  batch: { linger_ms: 20 }\n",
+        o && o->sink_extra ? o->sink_extra : "", o && o->tail ? o->tail : "");
     fclose(f);
 }
 

@@ -45,6 +45,8 @@ struct sink_opts {
     const char *clevertap_extra; /* for clevertap: */
     const char *sink_extra;      /* for sink: */
     const char *tail;            /* top-level sections (routes, transforms) */
+    int request_timeout_ms;      /* clevertap.request_timeout_ms; 0 = 2000 */
+    int shutdown_timeout_ms;     /* sink.shutdown_timeout_ms; 0 = 5000 */
 };
 
 /* Starts a sink member named name (config and log in the test directory) and
