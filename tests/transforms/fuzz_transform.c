@@ -2,8 +2,9 @@
  * value, under two configurations (routes with every mapping option; no
  * routes with a header account and a received-at). Never a crash or leak, and
  * every verdict keeps the contract: a verdict for every message (never -1),
- * at most 1000 outputs, unique indices, every record valid for CleverTap,
- * every reason valid UTF-8. */
+ * at most sink.max_records_per_message outputs, indices 0..n-1 shared by
+ * records, dead letters and skips, every record valid for CleverTap and free
+ * of unrendered templates, every reason valid UTF-8. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <jansson.h>
 
 #include "config/config.h"
+#include "transforms/checks.h"
 #include "transforms/transform.h"
 #include "transforms/validate.h"
 
@@ -68,20 +70,35 @@ static struct tcb_config *load(const char *yaml)
     return cfg;
 }
 
-static void check_result(const struct tcb_transform_result *res)
+/* Marks index as seen; aborts when it is out of range or seen twice. */
+static void see(char *seen, size_t total, size_t index)
 {
-    char seen[TCB_TRANSFORM_MAX_RECORDS] = {0};
+    if (index >= total || seen[index]++) {
+        abort();
+    }
+}
+
+static void check_result(const struct tcb_config *cfg, const struct tcb_transform_result *res)
+{
+    size_t total = res->record_count + res->dead_letter_count + res->skip_count;
     struct tcb_validation_limits limits = {0};
     char reason[256];
-    if (res->record_count + res->dead_letter_count > TCB_TRANSFORM_MAX_RECORDS) {
+    char *seen;
+    if (total > (size_t)cfg->sink.max_records_per_message) {
+        abort();
+    }
+    seen = calloc(total + 1, 1);
+    if (seen == NULL) {
         abort();
     }
     for (size_t i = 0; i < res->record_count; i++) {
         const struct tcb_transform_record *rec = &res->records[i];
         json_t *parsed = json_loadb(rec->json, rec->json_len, 0, NULL);
         limits.max_properties = rec->account->max_properties;
-        if (rec->index >= TCB_TRANSFORM_MAX_RECORDS || seen[rec->index]++ || parsed == NULL ||
-            tcb_validate_record(parsed, &limits, reason, sizeof(reason)) != 0) {
+        see(seen, total, rec->index);
+        if (parsed == NULL || tcb_validate_record(parsed, &limits, reason, sizeof(reason)) != 0 ||
+            tcb_check_templates(parsed, reason, sizeof(reason)) != 0 ||
+            strcmp(json_string_value(json_object_get(parsed, "type")), rec->type) != 0) {
             abort();
         }
         json_decref(parsed);
@@ -89,11 +106,16 @@ static void check_result(const struct tcb_transform_result *res)
     for (size_t i = 0; i < res->dead_letter_count; i++) {
         const struct tcb_transform_dead_letter *dl = &res->dead_letters[i];
         json_t *reason_json = json_string(dl->reason);
-        if (dl->index >= TCB_TRANSFORM_MAX_RECORDS || seen[dl->index]++ || reason_json == NULL) {
+        see(seen, total, dl->index);
+        if (reason_json == NULL) {
             abort();
         }
         json_decref(reason_json);
     }
+    for (size_t i = 0; i < res->skip_count; i++) {
+        see(seen, total, res->skips[i].index);
+    }
+    free(seen);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -110,14 +132,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (tcb_transform_message(rich, &in, &res) != 0) {
         abort();
     }
-    check_result(&res);
+    check_result(rich, &res);
     tcb_transform_result_free(&res);
     in.account_header = "US-1";
     in.received_at_ms = 1699990000000;
     if (tcb_transform_message(plain, &in, &res) != 0) {
         abort();
     }
-    check_result(&res);
+    check_result(plain, &res);
     tcb_transform_result_free(&res);
     return 0;
 }
