@@ -231,6 +231,10 @@ static void handle_item(const struct notification *n, const json_t *item)
         n->r->oom = 1;
         return;
     }
+    if (d.event == NULL && d.profile == NULL) {
+        tcb_run_skip(n->r, TCB_SKIP_NO_PROFILE); /* nothing to write for this item */
+        return;
+    }
     emit_item(n, &t, &m, item, &d);
     json_decref(d.event);
     json_decref(d.profile);

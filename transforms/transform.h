@@ -23,9 +23,10 @@
 
 /* Skip reasons (tcb_transform_skip.reason): short, static, fit for a metric
  * label (tcb_sink_records_skipped_total{reason}). */
-#define TCB_SKIP_NO_USER    "no_user"    /* a notification item without a user */
-#define TCB_SKIP_BATCH_ONLY "batch_only" /* CouponCreated carrying only a BatchID */
-#define TCB_SKIP_ROUTE      "route"      /* a route with action: skip matched */
+#define TCB_SKIP_NO_USER    "no_user"         /* a notification item without a user */
+#define TCB_SKIP_BATCH_ONLY "batch_only"      /* CouponCreated carrying only a BatchID */
+#define TCB_SKIP_ROUTE      "route"           /* a route with action: skip matched */
+#define TCB_SKIP_NO_PROFILE "no_profile_data" /* profile: only, and no profile field present */
 
 /* One Kafka message. Every pointer is borrowed for the duration of the call. */
 struct tcb_transform_input {
