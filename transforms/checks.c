@@ -60,8 +60,11 @@ int tcb_check_long_values(json_t *record, enum tcb_long_value_policy policy, siz
 /* "${" then optional blanks then '$': Talon.One's template syntax. */
 static int has_template(const char *s)
 {
-    for (const char *p = strstr(s, "${"); p != NULL; p = strstr(p + 2, "${")) {
+    for (const char *p = strchr(s, '$'); p != NULL; p = strchr(p + 1, '$')) {
         const char *q = p + 2;
+        if (p[1] != '{') {
+            continue;
+        }
         while (*q == ' ' || *q == '\t') {
             q++;
         }

@@ -120,7 +120,8 @@ static int is_reserved_event(const char *name)
         return 0;
     }
     for (size_t i = 0; i < sizeof(reserved_events) / sizeof(reserved_events[0]); i++) {
-        if (strcmp(folded, reserved_events[i]) == 0) {
+        /* The first letter settles most names without a strcmp call. */
+        if (reserved_events[i][0] == folded[0] && strcmp(folded, reserved_events[i]) == 0) {
             return 1;
         }
     }
