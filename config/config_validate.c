@@ -52,6 +52,40 @@ static void check_accounts(struct tcb_config_loader *loader, const struct tcb_co
     }
 }
 
+/* A match.fields key: a JSON pointer ("/a/0/b", '~' only as ~0 or ~1) or a
+ * dotted path ("a.b"), never empty. */
+static int valid_field_path(const char *path)
+{
+    if (path[0] == '\0') {
+        return 0;
+    }
+    for (const char *p = path; path[0] == '/' && *p != '\0'; p++) {
+        if (*p == '~' && p[1] != '0' && p[1] != '1') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void check_route_fields(struct tcb_config_loader *loader, const struct tcb_route *r,
+                               const char *index)
+{
+    for (size_t f = 0; f < r->match_fields.count; f++) {
+        if (!valid_field_path(r->match_fields.items[f].key)) {
+            const char *path[] = {"routes", index, "match", "fields", NULL};
+            error_at_path(loader, path,
+                          "route '%s': '%s' is neither a JSON pointer (~ only as ~0 or ~1) "
+                          "nor a dotted path",
+                          r->name ? r->name : "?", r->match_fields.items[f].key);
+        }
+    }
+    if (r->action == TCB_ROUTE_SKIP && r->transform) {
+        const char *path[] = {"routes", index, "transform", NULL};
+        error_at_path(loader, path, "route '%s' skips what it matches: it takes no transform",
+                      r->name ? r->name : "?");
+    }
+}
+
 static void check_routes(struct tcb_config_loader *loader, const struct tcb_config *cfg)
 {
     char index[24];
@@ -74,6 +108,7 @@ static void check_routes(struct tcb_config_loader *loader, const struct tcb_conf
             error_at_path(loader, path, "route '%s' names unknown transform '%s'",
                           r->name ? r->name : "?", r->transform);
         }
+        check_route_fields(loader, r, index);
     }
     for (size_t i = 0; i < cfg->transform_count; i++) {
         snprintf(index, sizeof(index), "#%zu", i);
@@ -95,6 +130,12 @@ void tcb_config_validate(struct tcb_config_loader *loader, const struct tcb_conf
     if (cfg->clevertap.retry_initial_ms > cfg->clevertap.retry_max_ms) {
         const char *path[] = {"clevertap", "retry_initial_ms", NULL};
         error_at_path(loader, path, "retry_initial_ms exceeds retry_max_ms");
+    }
+    if (cfg->sink.max_records_per_message > cfg->sink.max_pending_records) {
+        const char *path[] = {"sink", "max_records_per_message", NULL};
+        error_at_path(loader, path,
+                      "max_records_per_message must not exceed max_pending_records: the sink "
+                      "holds every record of a message at once");
     }
     if (cfg->sink.shutdown_timeout_ms >= cfg->kafka.session_timeout_ms) {
         const char *path[] = {"sink", "shutdown_timeout_ms", NULL};

@@ -4,6 +4,7 @@
 #include "consumer/dedup_window.h"
 
 #include "util/alloc.h"
+#include "util/hash.h"
 
 #include <stdlib.h>
 
@@ -26,18 +27,9 @@ void tcb_dedup_window_clear(struct tcb_dedup_window *w)
 uint64_t tcb_dedup_identity(const char *request_id, size_t len, long record_index,
                             size_t output_index)
 {
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over the id, then the two numbers */
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)request_id[i];
-        h *= 0x100000001b3ULL;
-    }
     uint64_t numbers[2] = {(uint64_t)record_index, (uint64_t)output_index};
-    for (size_t n = 0; n < 2; n++) {
-        for (int b = 0; b < 8; b++) {
-            h ^= (numbers[n] >> (8 * b)) & 0xff;
-            h *= 0x100000001b3ULL;
-        }
-    }
+    uint64_t h = tcb_hash64_add(TCB_HASH64_INIT, request_id, len);
+    h = tcb_hash64_add(h, numbers, sizeof(numbers));
     h ^= h >> 33; /* finalise so nearby ids spread over the set */
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;

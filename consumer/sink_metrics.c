@@ -33,6 +33,10 @@ void tcb_sink_metrics_register(struct tcb_sink_metrics *m, struct tcb_metrics *m
     m->stale = tcb_metrics_counter(
         metrics, "tcb_sink_stale_events_total",
         "Events older than sink.stale_events.after_s (kept or restamped)", NULL);
+    m->long_values = tcb_metrics_counter(
+        metrics, "tcb_sink_long_values_total",
+        "String values over CleverTap's 512 bytes, by action (sink.long_value_policy)",
+        (const char *const[]){"action", NULL});
     m->commits = tcb_metrics_counter(metrics, "tcb_sink_commits_total", "Offset commits, by result",
                                      by_result);
     m->rebalances = tcb_metrics_counter(metrics, "tcb_sink_rebalances_total",

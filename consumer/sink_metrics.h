@@ -16,6 +16,7 @@ struct tcb_sink_metrics {
     struct tcb_metric *duplicates;       /* counter: records dropped by the window */
     struct tcb_metric *skipped;          /* counter {reason}: outputs the transform skipped */
     struct tcb_metric *stale;            /* counter: stale events (kept or restamped) */
+    struct tcb_metric *long_values;      /* counter {action}: values over 512 bytes */
     struct tcb_metric *commits;          /* counter {result}: offset commits */
     struct tcb_metric *rebalances;       /* counter {type}: assign | revoke | lost */
     struct tcb_metric *committed_offset; /* gauge {partition} */

@@ -60,16 +60,16 @@ static void dead_letter(struct tcb_sink *sink, struct tcb_sink_partition *part, 
               (long long)offset, dl->output_index, dl->stage, dl->code, dl->reason);
 }
 
-/* The ordering key of a record: its message's key (talon-ingest keys each
- * message by the record's identity), so one profile's records keep their
- * offset order; a message of several records orders them by key and output. */
-static uint64_t order_key(const struct tcb_sink_meta *meta, size_t record_count, size_t index)
+/* The ordering key of a record: its user key (identity, objectId, FBID or
+ * GPID), which is also the Kafka key talon-ingest gives each message, so one
+ * profile's records reach CleverTap in offset order, within an envelope or a
+ * notification too; else the message's key. */
+static uint64_t order_key(const struct tcb_sink_meta *meta, const struct tcb_transform_record *rec)
 {
-    if (!meta->key) {
-        return 0;
+    if (rec->user_key) {
+        return rec->user_key;
     }
-    uint64_t h = tcb_upload_key_hash(meta->key, meta->key_len);
-    return record_count > 1 ? tcb_upload_key_hash(&h, sizeof(h)) ^ (uint64_t)(index + 1) : h;
+    return meta->key ? tcb_upload_key_hash(meta->key, meta->key_len) : 0;
 }
 
 enum verdict { V_SEND = 0, V_DUPLICATE, V_TOO_LARGE };
@@ -122,7 +122,7 @@ static int take_work(struct tcb_sink *sink, struct tcb_sink_partition *part, str
         item->account = rec->account;
         item->json = rec->json;
         item->len = rec->json_len;
-        item->key = order_key(w->meta, n, rec->index);
+        item->key = order_key(w->meta, rec);
         item->tag.partition = part->id;
         item->tag.offset = w->offset;
         item->tag.sub_index = (int32_t)rec->index;
@@ -175,6 +175,15 @@ static int take_work(struct tcb_sink *sink, struct tcb_sink_partition *part, str
         dead_letter(sink, part, w->offset, meta, &dl);
     }
     scratch_free(items, verdict, ids, n);
+    for (size_t i = 0; i < res->skip_count; i++) {
+        const char *labels[] = {res->skips[i].reason};
+        tcb_counter_add(sink->m.skipped, labels, 1);
+        TCB_DEBUG("sink.skipped", "partition %d offset %lld output %zu skipped: %s", (int)part->id,
+                  (long long)w->offset, res->skips[i].index, res->skips[i].reason);
+    }
+    tcb_counter_add(sink->m.long_values, (const char *[]){"truncated"},
+                    (double)res->values_truncated);
+    tcb_counter_add(sink->m.long_values, (const char *[]){"dropped"}, (double)res->values_dropped);
     tcb_counter_add(sink->m.records, NULL, (double)sending);
     tcb_counter_add(sink->m.duplicates, NULL, (double)duplicates);
     tcb_counter_add(sink->m.stale, NULL, (double)stale);

@@ -6,6 +6,7 @@
 #include "common/metrics.h"
 #include "config/config.h"
 #include "util/alloc.h"
+#include "util/hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,11 +332,5 @@ void tcb_uploader_stats(const struct tcb_uploader *up, struct tcb_uploader_stats
 
 uint64_t tcb_upload_key_hash(const void *key, size_t len)
 {
-    const unsigned char *p = key;
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h ? h : 1;
+    return tcb_hash64(key, len);
 }
