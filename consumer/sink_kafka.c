@@ -64,12 +64,31 @@ static void update_share(struct tcb_sink *sink)
     }
 }
 
+/* The heartbeat interval (unless kafka.properties sets one): a sixth of the
+ * session, at most librdkafka's 3 s, so a rebalance is learnt of soon (work
+ * taken meanwhile cannot be committed). */
+static int heartbeat_ms(const struct tcb_config *cfg)
+{
+    int beat = cfg->kafka.session_timeout_ms / 6;
+    return beat < 3000 ? beat : 3000;
+}
+
+/* How long a revoke may settle in-flight work: sink.shutdown_timeout_ms, but
+ * at most half the session timeout (the group waits for this member). */
+static int revoke_deadline_ms(const struct tcb_config *cfg)
+{
+    int half_session = cfg->kafka.session_timeout_ms / 2;
+    return cfg->sink.shutdown_timeout_ms < half_session ? cfg->sink.shutdown_timeout_ms
+                                                        : half_session;
+}
+
 static void assign_partitions(struct tcb_sink *sink, rd_kafka_t *rk,
                               rd_kafka_topic_partition_list_t *partitions, int cooperative)
 {
     for (int i = 0; i < partitions->cnt; i++) {
         tcb_sink_partition_add(sink, partitions->elems[i].partition);
     }
+    sink->rebalancing_until_ms = 0;
     rd_kafka_error_t *error = NULL;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (cooperative) {
@@ -77,6 +96,9 @@ static void assign_partitions(struct tcb_sink *sink, rd_kafka_t *rk,
     } else {
         err = rd_kafka_assign(rk, partitions);
     }
+    /* librdkafka keeps a partition's pause across a revoke and a new
+     * assignment: start every newly assigned one unpaused, as its state is. */
+    rd_kafka_resume_partitions(rk, partitions);
     if (error || err) {
         TCB_ERROR("sink.assign", "assign failed: %s",
                   error ? rd_kafka_error_string(error) : rd_kafka_err2str(err));
@@ -108,7 +130,11 @@ static void revoke_partitions(struct tcb_sink *sink, rd_kafka_t *rk,
                 tcb_sink_partition_pause(sink, part, 1);
             }
         }
-        tcb_sink_settle(sink, ids, (size_t)partitions->cnt, sink->cfg->sink.shutdown_timeout_ms);
+        /* What is final now is committed first: should settling outlast the
+         * group's patience, that progress is kept. Then settle, shorter than
+         * the time the group waits for us, and commit again. */
+        tcb_sink_commit(sink, 1);
+        tcb_sink_settle(sink, ids, (size_t)partitions->cnt, revoke_deadline_ms(sink->cfg));
         tcb_sink_commit(sink, 1);
     }
     for (int i = 0; i < partitions->cnt; i++) {
@@ -170,6 +196,16 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     int ok = err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET;
     if (ok) {
         atomic_store(&sink->kafka_up, 1);
+    } else if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+               err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+               err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
+        /* The group is moving partitions: what we take now could not be
+         * committed, and its next owner would send it again. */
+        sink->rebalancing_until_ms = tcb_sink_now_ms() + 2 * heartbeat_ms(sink->cfg);
+        TCB_INFO("sink.commit",
+                 "offset commit refused during a rebalance (%s); taking no new messages for a "
+                 "while",
+                 rd_kafka_err2str(err));
     } else {
         TCB_WARN("sink.commit", "offset commit failed: %s (it is sent again)",
                  rd_kafka_err2str(err));
@@ -221,7 +257,9 @@ int tcb_sink_kafka_start(struct tcb_sink *sink, char *err, size_t err_len)
     const struct tcb_config *cfg = sink->cfg;
     rd_kafka_conf_t *conf = tcb_kafka_conf_new(cfg, NULL, err, err_len);
     char session[16];
+    char heartbeat[16];
     snprintf(session, sizeof(session), "%d", cfg->kafka.session_timeout_ms);
+    snprintf(heartbeat, sizeof(heartbeat), "%d", heartbeat_ms(cfg));
     const struct tcb_kv defaults[] = {
         /* Eager assignors: cooperative-sticky crashes librdkafka 2.0.2 when a
          * member closes before its first assignment (librdkafka #4312). */
@@ -230,6 +268,7 @@ int tcb_sink_kafka_start(struct tcb_sink *sink, char *err, size_t err_len)
         {"queued.max.messages.kbytes", "8192"}, /* read-ahead: memory stays bounded */
         {"socket.nagle.disable", "true"},
         {"statistics.interval.ms", "5000"},
+        {"heartbeat.interval.ms", heartbeat},
         {"reconnect.backoff.max.ms", "1000"},
     };
     const struct tcb_kv forced[] = {

@@ -193,8 +193,8 @@ static int take_work(struct tcb_sink *sink, struct tcb_sink_partition *part, str
 /* Whether a partition may take a message now (its parked ones come first). */
 static int room_for(const struct tcb_sink *sink, const struct tcb_sink_partition *part)
 {
-    return !sink->stopping && tcb_dlq_writer_backlog(sink->dlq) == 0 &&
-           !tcb_offset_tracker_full(&part->tracker);
+    return !sink->stopping && tcb_sink_now_ms() >= sink->rebalancing_until_ms &&
+           tcb_dlq_writer_backlog(sink->dlq) == 0 && !tcb_offset_tracker_full(&part->tracker);
 }
 
 static void park(struct tcb_sink *sink, struct tcb_sink_partition *part, const struct work *w,

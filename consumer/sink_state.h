@@ -69,8 +69,11 @@ struct tcb_sink {
     size_t pending_records;
     int64_t next_commit_ms;
     int64_t next_lag_ms;
-    int stopping;              /* stop requested: take no new messages */
-    int closed;                /* the consumer left the group */
+    int stopping; /* stop requested: take no new messages */
+    int closed;   /* the consumer left the group */
+    /* Kafka refused a commit for a rebalance: take nothing new until then or the
+     * next assignment (work taken meanwhile could not be committed); 0 = none. */
+    int64_t rebalancing_until_ms;
     int fatal;                 /* a fatal Kafka error: stop with exit 1 */
     atomic_int ready_assigned; /* for /readyz (listener threads) */
     atomic_int kafka_up;

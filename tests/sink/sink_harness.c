@@ -128,6 +128,10 @@ void sink_env_stop(struct sink_env *env)
 int sink_group_teardown(void **state)
 {
     (void)state;
+    if (getenv("TCB_KEEP_TEST_DIR")) {
+        fprintf(stderr, "test directory kept: %s\n", harness_tmpdir());
+        return 0;
+    }
     harness_tmpdir_remove();
     return 0;
 }

@@ -47,7 +47,8 @@ static void test_sigkill_and_restart(void **state)
     struct workload w = {.count = MESSAGES, .profiles = 500, .poison_every = 500};
     struct sink_where *where = calloc(w.count, sizeof(*where));
     sink_produce(&env, w.count, workload_make, &w, where);
-    struct sink_opts opts = {.sink_extra = "  max_pending_records: 2000\n"};
+    struct sink_opts opts = {.sink_extra =
+                                 "  max_pending_records: 2000\n  max_records_per_message: 1000\n"};
     unsigned seed = (unsigned)sink_now_ms();
     printf("kill timing seed %u\n", seed);
     long long start = sink_now_ms();
