@@ -17,34 +17,16 @@ max_age=${TCB_BASE_MAX_AGE_DAYS:-7}
 base=localhost/tcb-debian:12-slim
 base_tar=$cache/debian-12-minbase.tar
 
-for tool in podman mmdebstrap runc; do
+for tool in podman mmdebstrap runc; do # Debian packages
   command -v "$tool" >/dev/null 2>&1 || {
     echo "build-podman.sh: $tool is missing (apt-get install podman runc mmdebstrap uidmap)" >&2
     exit 2
   }
 done
 
-# podman's defaults ask for more than some hosts allow: crun refuses a hybrid
-# cgroup v1/v2 layout (runc copes), and raising RLIMIT_NOFILE/NPROC above the
-# hard limit fails without CAP_SYS_RESOURCE. Keep the host's hard limits
-# (podman run reads them from containers.conf, podman build from --ulimit).
-nofile=$(ulimit -Hn)
-nproc=$(ulimit -Hu)
-if [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ]; then
-  nproc=32768 # podman lowers its own hard limit to this for the containers it starts
-fi
-if [ "$nofile" = unlimited ] || [ "$nofile" -gt 1048576 ]; then
-  nofile=1048576
-fi
-conf_dir=$(mktemp -d)
-trap 'rm -rf "$conf_dir"' EXIT
-cat >"$conf_dir/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
-[engine]
-runtime = "runc"
-CONF
-export CONTAINERS_CONF=$conf_dir/containers.conf
+# shellcheck source=deploy/container/podman-env.sh
+. deploy/container/podman-env.sh
+trap 'rm -rf "$TCB_PODMAN_TMP"' EXIT
 
 # The base: Debian 12 minbase (apt, no recommends, no docs), like debian:12-slim,
 # with the security and updates suites so that the image's installs are current.
@@ -75,7 +57,7 @@ fi
 
 # --format docker keeps HEALTHCHECK (the OCI image format has no field for it).
 build=(podman build --format docker --pull=never --network=host
-       --ulimit "nofile=$nofile:$nofile" --ulimit "nproc=$nproc:$nproc"
+       "${PODMAN_ULIMITS[@]}"
        --build-arg DEBIAN_IMAGE="$base" --build-arg VERSION="$version"
        -f deploy/container/Dockerfile)
 echo "== building talon-clevertap-bridge:$tag"
