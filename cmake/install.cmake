@@ -5,7 +5,7 @@
 include(GNUInstallDirs)
 install(TARGETS talon-ingest clevertap-sink tcb-healthcheck
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT bridge)
-install(FILES config/example.yaml
+install(FILES config/example.yaml docs/operations.md
         DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/talon-clevertap-bridge COMPONENT bridge)
 install(TARGETS clevertap-emulator kafka-dev-broker
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tools)

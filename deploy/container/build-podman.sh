@@ -6,7 +6,7 @@
 # Usage: deploy/container/build-podman.sh [TAG]   (default: the project version)
 # Env: TCB_IMAGE_CACHE (base tarball cache, default ~/.cache/tcb-image),
 #      TCB_BASE_MAX_AGE_DAYS (rebuild the base when older, default 7).
-# Needs (Debian packages): podman runc mmdebstrap uidmap. Prints IMAGE=... lines.
+# Needs (Debian packages): podman runc netavark mmdebstrap uidmap. Prints IMAGE=... lines.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -19,7 +19,7 @@ base_tar=$cache/debian-12-minbase.tar
 
 for tool in podman mmdebstrap runc; do # Debian packages
   command -v "$tool" >/dev/null 2>&1 || {
-    echo "build-podman.sh: $tool is missing (apt-get install podman runc mmdebstrap uidmap)" >&2
+    echo "build-podman.sh: $tool is missing (apt-get install podman runc netavark mmdebstrap uidmap)" >&2
     exit 2
   }
 done

@@ -371,6 +371,30 @@ def check_rules(what, spec, docs_text):
             check("`%s" % metric in docs_text, "docs/operations.md does not list the metric %s" % metric)
 
 
+def check_ingest_tls(objs):
+    """components/ingest-tls: the documented certificate paths are in a mount
+    of the talon-ingest-tls Secret that the pod's group can read."""
+    what = "components/ingest-tls"
+    dep = [d for d in by_kind(objs, "Deployment") if d["metadata"]["name"] == "talon-ingest"][0]
+    pod = dep["spec"]["template"]["spec"]
+    docs = read(os.path.join(ROOT, "deploy", "kubernetes", "components", "ingest-tls", "kustomization.yaml"))
+    paths = re.findall(r"ingest\.tls_(?:cert|key)_file: \"([^\"]+)\"", docs)
+    check(len(paths) == 2, what + ": the comment does not give both ingest.tls_* paths")
+    vols = {v["name"]: v for v in pod.get("volumes") or []}
+    mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0].get("volumeMounts") or []}
+    for path in paths:
+        mount = mounts.get(os.path.dirname(path))
+        secret = (vols.get(mount) or {}).get("secret", {})
+        check(secret.get("secretName") == "talon-ingest-tls" and os.path.basename(path) in ("tls.crt", "tls.key"),
+              "%s: %s is not a key of the mounted talon-ingest-tls Secret" % (what, path))
+        check(secret.get("defaultMode", 0o644) & 0o007 == 0 and
+              pod["securityContext"].get("fsGroup") == pod["securityContext"]["runAsGroup"],
+              "%s: the key is world-readable or not readable by the pod's group" % what)
+    svc = [s for s in by_kind(objs, "Service") if s["spec"].get("type") == "LoadBalancer"]
+    check(len(svc) == 1 and svc[0]["spec"]["ports"][0]["port"] == 443,
+          what + ": no LoadBalancer Service on 443")
+
+
 def cmd_kubernetes():
     kustomize = os.environ.get("TCB_KUSTOMIZE")
     if not kustomize:
@@ -395,6 +419,14 @@ def cmd_kubernetes():
             if objs:
                 check_rendered(name, objs, docs_text)
                 print("kubernetes: %s renders %d objects" % (name, len(objs)))
+        # the example overlay with HTTPS in talon-ingest (components/ingest-tls)
+        overlay = os.path.join(tmp, "kubernetes", "overlays", "example")
+        with open(os.path.join(overlay, "kustomization.yaml"), "a", encoding="utf-8") as f:
+            f.write("\ncomponents:\n  - ../../components/ingest-tls\n")
+        objs = render(kustomize, overlay)
+        if objs:
+            check_rendered("overlays/example+ingest-tls", objs, docs_text)
+            check_ingest_tls(objs)
         base_objs = render(kustomize, os.path.join(tmp, "kubernetes", "base"))
         check(not by_kind(base_objs, "Secret"), "base: ships a Secret (secrets belong to the overlay)")
 
@@ -626,6 +658,11 @@ def cmd_docs():
             continue
         check(os.path.exists(os.path.normpath(os.path.join(os.path.dirname(docs_path), target))),
               "docs/operations.md links to %s, which does not exist" % target)
+    # in-page links name a heading (GitHub's anchors: lower case, punctuation dropped)
+    anchors = {re.sub(r"[^a-z0-9 -]", "", h.strip().lower()).replace(" ", "-")
+               for h in re.findall(r"(?m)^#+ (.*)$", docs_text)}
+    for anchor in set(re.findall(r"\]\(#([^)]+)\)", docs_text)):
+        check(anchor in anchors, "docs/operations.md links to #%s, which no heading makes" % anchor)
     for heading in ("Sizing", "CleverTap's budget", "Scaling", "Dead letters", "Upgrades and rollbacks",
                     "Alerts", "TLS"):
         check(re.search(r"(?m)^##+ .*%s" % re.escape(heading), docs_text) is not None,
