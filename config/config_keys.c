@@ -118,6 +118,10 @@ static const struct tcb_key clevertap_keys[] = {
         "longest Retry-After honoured"),
     INT(struct tcb_config_clevertap, auth_retry_ms, "60000", 1000, 3600000,
         "retry period of an account halted by 401/403"),
+    INT(struct tcb_config_clevertap, max_record_attempts, "10", 1, 1000,
+        "requests carrying one record (555 answers) before it is dead-lettered as exhausted"),
+    INT(struct tcb_config_clevertap, max_retry_s, "0", 0, 2592000,
+        "whole-request failures (5xx, 429, transport) end as exhausted after this; 0 = never"),
 };
 
 static const struct tcb_key ingest_keys[] = {
@@ -182,6 +186,10 @@ static const struct tcb_key sink_keys[] = {
         "(request-id, record-index) pairs remembered to drop Talon.One retries"),
     INT(struct tcb_config_sink, max_pending_records, "50000", 1000, 10000000,
         "records in memory before partitions are paused"),
+    LONG(struct tcb_config_sink, max_pending_bytes, "33554432", 1048576, 4294967296,
+         "record bytes in memory before partitions are paused"),
+    INT(struct tcb_config_sink, commit_interval_ms, "1000", 10, 60000,
+        "asynchronous offset commits at most this often"),
 };
 
 static const struct tcb_key match_schema_keys[] = {

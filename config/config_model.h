@@ -52,8 +52,10 @@ struct tcb_config_clevertap {
     int connect_timeout_ms;
     int retry_initial_ms; /* first back-off; doubles up to retry_max_ms */
     int retry_max_ms;
-    int retry_after_max_s; /* Retry-After is honoured up to this */
-    int auth_retry_ms;     /* how often a halted (401/403) account is retried */
+    int retry_after_max_s;   /* Retry-After is honoured up to this */
+    int auth_retry_ms;       /* how often a halted (401/403) account is retried */
+    int max_record_attempts; /* requests carrying one record (555 retries) before "exhausted" */
+    int max_retry_s;         /* whole-request retries end in "exhausted" after this; 0 = never */
 };
 
 struct tcb_config_ingest {
@@ -80,8 +82,10 @@ struct tcb_config_sink {
     enum tcb_stale_policy stale_policy;
     int shutdown_timeout_ms;
     int keyed_ordering;      /* 1: same-key records uploaded in offset order */
-    int dedup_window;        /* (request-id, record-index) pairs remembered */
+    int dedup_window;        /* (request-id, record-index) pairs remembered per partition */
     int max_pending_records; /* records held in memory before partitions pause */
+    long max_pending_bytes;  /* record bytes held in memory before partitions pause */
+    int commit_interval_ms;  /* asynchronous offset commits at most this often */
 };
 
 enum tcb_nested_policy { TCB_NESTED_STRINGIFY = 0, TCB_NESTED_FLATTEN, TCB_NESTED_DROP };
