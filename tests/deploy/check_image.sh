@@ -114,13 +114,15 @@ check_running_daemon "tcb-check-sink-$$" clevertap-sink 127.0.0.1:9465
 
 # The systemd units, run for real: systemd as PID 1 in a privileged container
 # (its sandboxing needs namespaces), the image's binaries, kafka-dev-broker as
-# Kafka. talon-ingest's hardened unit must start, get ready, take a webhook,
-# run as a dynamic non-root user with no capability, no new privileges and a
-# seccomp filter, and stop cleanly.
+# Kafka and clevertap-emulator as CleverTap. talon-ingest's hardened unit must
+# start, get ready, take a webhook, run as a dynamic non-root user with no
+# capability, no new privileges and a seccomp filter, and stop cleanly;
+# clevertap-sink's must get ready, deliver that webhook, and stop cleanly.
 sdtest=$TCB_PODMAN_TMP/systemd
 mkdir -p "$sdtest"
 cp deploy/systemd/*.service "$sdtest/"
-sed 's#^  brokers: .*#  brokers: "${file:/run/tcb-dev/bootstrap}"#' deploy/compose/bridge.yaml >"$sdtest/config.yaml"
+sed -e 's#^  brokers: .*#  brokers: "${file:/run/tcb-dev/bootstrap}"#' \
+    -e 's#"http://emulator:8081"#"http://127.0.0.1:8081"#' deploy/compose/bridge.yaml >"$sdtest/config.yaml"
 printf 'CLEVERTAP_PASSCODE_SHOP_EU=dummy-passcode\nTALON_NOTIFICATION_SECRET=dummy-secret\n' >"$sdtest/ingest.env"
 printf 'CLEVERTAP_PASSCODE_SHOP_EU=dummy-passcode\n' >"$sdtest/sink.env"
 cat >"$sdtest/tcb-dev-broker.service" <<'UNIT'
@@ -129,13 +131,18 @@ ExecStart=/usr/local/bin/kafka-dev-broker --bootstrap-file /run/tcb-dev/bootstra
 RuntimeDirectory=tcb-dev
 RuntimeDirectoryMode=0755
 UNIT
+cat >"$sdtest/tcb-dev-emulator.service" <<'UNIT'
+[Service]
+ExecStart=/usr/local/bin/clevertap-emulator --listen 127.0.0.1:8081 --account W9R-ABC-123Z:dummy-passcode --record /run/tcb-emulator/records.ndjson
+RuntimeDirectory=tcb-emulator
+UNIT
 cat >"$sdtest/Containerfile" <<CONTAINERFILE
 FROM localhost/tcb-debian:12-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       systemd curl librdkafka1 libcurl4 libjansson4 libyaml-0-2 libmicrohttpd12 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=$image /usr/local/bin/ /usr/local/bin/
-COPY --from=$emulator /usr/local/bin/kafka-dev-broker /usr/local/bin/
+COPY --from=$emulator /usr/local/bin/kafka-dev-broker /usr/local/bin/clevertap-emulator /usr/local/bin/
 COPY *.service /etc/systemd/system/
 COPY config.yaml ingest.env sink.env /etc/talon-clevertap-bridge/
 RUN chmod 600 /etc/talon-clevertap-bridge/*.env
@@ -160,7 +167,7 @@ ok
 if ! wait_for 60 in_sd systemctl is-system-running --wait; then
   fail "systemd did not come up in the test container: $(in_sd systemctl --failed --no-legend 2>&1 | head -3)"
 fi
-in_sd systemctl start tcb-dev-broker
+in_sd systemctl start tcb-dev-broker tcb-dev-emulator
 wait_for 60 in_sd test -s /run/tcb-dev/bootstrap || fail "kafka-dev-broker wrote no bootstrap file"
 ok
 in_sd systemctl start talon-ingest || fail "systemctl start talon-ingest: $(in_sd journalctl -u talon-ingest --no-pager | tail -5)"
@@ -192,6 +199,9 @@ else
   ok
   wait_for 90 in_sd /usr/local/bin/tcb-healthcheck 127.0.0.1:9465 /readyz ||
     fail "clevertap-sink under systemd never ready: $(in_sd journalctl -u clevertap-sink --no-pager | tail -5)"
+  ok # the webhook taken above reaches "CleverTap" through the hardened sink
+  wait_for 120 in_sd grep -q '"Coupon Generated"' /run/tcb-emulator/records.ndjson ||
+    fail "the webhook never reached the emulator: $(in_sd journalctl -u clevertap-sink --no-pager | tail -5)"
   ok
   in_sd systemctl stop clevertap-sink
   result=$(in_sd systemctl show -p Result -p ExecMainStatus clevertap-sink | tr '\n' ' ')
