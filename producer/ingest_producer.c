@@ -163,8 +163,8 @@ static int configure(rd_kafka_conf_t *conf, const struct tcb_config *cfg, char *
         {"socket.nagle.disable", "true"}, /* request/response latency, as the Java client */
     };
     const struct tcb_kv forced[] = {{"enable.idempotence", "true"}, {"acks", "all"}};
-    return tcb_kafka_conf_apply(conf, cfg, defaults, sizeof(defaults) / sizeof(defaults[0]),
-                                forced, sizeof(forced) / sizeof(forced[0]), err, err_len);
+    return tcb_kafka_conf_apply(conf, cfg, defaults, sizeof(defaults) / sizeof(defaults[0]), forced,
+                                sizeof(forced) / sizeof(forced[0]), err, err_len);
 }
 
 struct tcb_ingest_producer *tcb_ingest_producer_create(const struct tcb_config *cfg,
