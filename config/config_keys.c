@@ -130,7 +130,8 @@ static const struct tcb_key clevertap_keys[] = {
     INT(struct tcb_config_clevertap, auth_retry_ms, "60000", 1000, 3600000,
         "retry period of an account halted by 401/403"),
     INT(struct tcb_config_clevertap, max_record_attempts, "10", 1, 1000,
-        "requests carrying one record (555 answers) before it is dead-lettered as exhausted"),
+        "answers failing one record alone (CleverTap's 555) before it is dead-lettered as "
+        "exhausted"),
     INT(struct tcb_config_clevertap, max_retry_s, "0", 0, 2592000,
         "whole-request failures (5xx, 429, transport) end as exhausted after this; 0 = never"),
 };

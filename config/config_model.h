@@ -54,7 +54,7 @@ struct tcb_config_clevertap {
     int retry_max_ms;
     int retry_after_max_s;   /* Retry-After is honoured up to this */
     int auth_retry_ms;       /* how often a halted (401/403) account is retried */
-    int max_record_attempts; /* requests carrying one record (555 retries) before "exhausted" */
+    int max_record_attempts; /* 555 answers one record may get before "exhausted" */
     int max_retry_s;         /* whole-request retries end in "exhausted" after this; 0 = never */
 };
 

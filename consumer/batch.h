@@ -20,6 +20,7 @@ struct tcb_batch_record {
     uint64_t key; /* ordering key hash; 0 = unordered */
     struct tcb_upload_tag tag;
     int attempts;          /* requests that carried this record */
+    int own_failures;      /* answers that failed this record alone (555, ambiguous) */
     int64_t first_sent_ms; /* monotonic time of its first request; 0 before */
     int detached;          /* already reported ABANDONED while on the wire: report nothing more */
     int64_t enqueued_ms;   /* monotonic time of submission */

@@ -8,8 +8,8 @@
  * Behaviour (design.md "clevertap-sink"): batches per account bounded by
  * sink.batch.{max_records,max_bytes,linger_ms}; at most the account's in-flight
  * cap of requests (max_in_flight, halved on 429, +1 per cap successes). Each
- * finished request is OK (2xx: per-record fates; 555 resent, at most
- * clevertap.max_record_attempts requests per record, then EXHAUSTED), RETRY
+ * finished request is OK (2xx: per-record fates; 555 resent until a record got
+ * clevertap.max_record_attempts 555 answers, then EXHAUSTED), RETRY
  * (429, 408, 5xx, timeout, transport, unreadable or ambiguous 2xx: whole batch
  * again after full-jitter back-off, Retry-After honoured; EXHAUSTED once a
  * record waited clevertap.max_retry_s since its first attempt, when set; 401/403

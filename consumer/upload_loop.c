@@ -274,7 +274,7 @@ static void handle_ambiguous(struct tcb_uploader *up, struct tcb_upload_account 
         tcb_upload_drop_batch(acct, batch);
     } else if (batch->count > 1) {
         split_in_place(up, acct, batch, 0);
-    } else if (batch->records[0]->attempts >= up->max_record_attempts) {
+    } else if (++batch->records[0]->own_failures >= up->max_record_attempts) {
         exhaust_batch(up, acct, batch, 0, "ambiguous answers until the attempt budget ran out",
                       info->http_status);
     } else {
@@ -311,7 +311,7 @@ static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
             entry[i] >= 0 ? &info->resp.unprocessed[entry[i]] : NULL;
         if (fate[i] == TCB_FATE_RETRY && rec->detached) {
             tcb_upload_finish_record(up, acct, rec, TCB_UPLOAD_ABANDONED, 0, NULL, 0);
-        } else if (fate[i] == TCB_FATE_RETRY && rec->attempts >= up->max_record_attempts) {
+        } else if (fate[i] == TCB_FATE_RETRY && ++rec->own_failures >= up->max_record_attempts) {
             tcb_upload_finish_record(up, acct, rec, TCB_UPLOAD_EXHAUSTED, u->code, u->text,
                                      info->http_status);
         } else if (fate[i] == TCB_FATE_RETRY) {
