@@ -62,20 +62,6 @@ void harness_tmpdir_remove(void)
     rmdir(dir);
 }
 
-int harness_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(addr);
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
-        port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    return port;
-}
-
 static void binary_path(char *out, size_t len, const char *name)
 {
     const char *dir = getenv("TCB_BIN_DIR");
@@ -180,6 +166,27 @@ void harness_broker_stop(struct harness_broker *broker)
     broker->pid = 0;
 }
 
+/* Reads WEBHOOK_PORT / OPS_PORT from the daemon's port file; 0 when both
+ * were there. */
+static int read_ports(struct harness_ingest *ingest)
+{
+    FILE *f = fopen(ingest->port_path, "r");
+    if (f == NULL) {
+        return -1;
+    }
+    char line[128];
+    ingest->port = ingest->ops_port = -1;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "WEBHOOK_PORT=", 13) == 0) {
+            ingest->port = (int)strtol(line + 13, NULL, 10);
+        } else if (strncmp(line, "OPS_PORT=", 9) == 0) {
+            ingest->ops_port = (int)strtol(line + 9, NULL, 10);
+        }
+    }
+    fclose(f);
+    return ingest->port > 0 && ingest->ops_port > 0 ? 0 : -1;
+}
+
 int harness_ingest_start(struct harness_ingest *ingest, const char *name, const char *yaml)
 {
     char path[512];
@@ -187,6 +194,8 @@ int harness_ingest_start(struct harness_ingest *ingest, const char *name, const 
     snprintf(ingest->config_path, sizeof(ingest->config_path), "%s/%s.yaml", harness_tmpdir(),
              name);
     snprintf(ingest->log_path, sizeof(ingest->log_path), "%s/%s.log", harness_tmpdir(), name);
+    snprintf(ingest->port_path, sizeof(ingest->port_path), "%s/%s.ports", harness_tmpdir(), name);
+    unlink(ingest->port_path);
     FILE *f = fopen(ingest->config_path, "w");
     if (f == NULL) {
         return -1;
@@ -198,13 +207,14 @@ int harness_ingest_start(struct harness_ingest *ingest, const char *name, const 
         int fd = open(ingest->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
         dup2(fd, STDERR_FILENO);
         dup2(fd, STDOUT_FILENO);
-        execl(path, path, "--config", ingest->config_path, (char *)NULL);
+        execl(path, path, "--config", ingest->config_path, "--port-file", ingest->port_path,
+              (char *)NULL);
         _exit(127);
     }
     char body[256];
     for (long long deadline = now_ms() + 20000; now_ms() < deadline; sleep_ms(50)) {
-        if (harness_http(ingest->ops_port, "GET", "/healthz", NULL, NULL, 0, body, sizeof(body)) ==
-            200) {
+        if (read_ports(ingest) == 0 && harness_http(ingest->ops_port, "GET", "/healthz", NULL, NULL,
+                                                    0, body, sizeof(body)) == 200) {
             return 0;
         }
         if (waitpid(ingest->pid, NULL, WNOHANG) == ingest->pid) {

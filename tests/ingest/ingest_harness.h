@@ -20,10 +20,11 @@ struct harness_broker {
 
 struct harness_ingest {
     pid_t pid;
-    int port;
+    int port; /* read back from --port-file once listening */
     int ops_port;
     char config_path[512];
     char log_path[512];
+    char port_path[512];
 };
 
 /* One consumed message; strings are NUL-terminated copies. */
@@ -41,8 +42,6 @@ struct harness_msg {
 const char *harness_tmpdir(void);
 /* Removes the temporary directory and the files in it. */
 void harness_tmpdir_remove(void);
-/* A free loopback TCP port. */
-int harness_free_port(void);
 
 /* Starts kafka-dev-broker with one topic "NAME:PARTITIONS". Returns 0 or -1. */
 int harness_broker_start(struct harness_broker *broker, const char *topic_spec);
@@ -51,7 +50,10 @@ int harness_broker_command(struct harness_broker *broker, const char *command);
 void harness_broker_stop(struct harness_broker *broker);
 
 /* Writes yaml to a config file and starts talon-ingest with stderr to a log
- * file; waits until /healthz answers. Returns 0 or -1. */
+ * file and --port-file; yaml should listen on port 0 for both listeners (no
+ * port is ever picked here and handed over: that races under parallel
+ * tests). Reads the bound ports into ingest->port and ingest->ops_port, then
+ * waits until /healthz answers. Returns 0 or -1. */
 int harness_ingest_start(struct harness_ingest *ingest, const char *name, const char *yaml);
 /* Sends sig and waits for the process; returns its exit status, 128+signal
  * when killed by a signal, or -1 when it did not end within 30 s. */
