@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build pkg-config gcc make clang-format clang-tidy
           librdkafka-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev
-          libcmocka-dev kcat curl)
+          libcmocka-dev libgnutls28-dev kcat curl openssl python3)
 
 missing=()
 for p in "${packages[@]}"; do

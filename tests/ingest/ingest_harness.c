@@ -435,6 +435,60 @@ void harness_msgs_free(struct harness_msg *msgs, size_t count)
     free(msgs);
 }
 
+int harness_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+long harness_read_to_close(int fd, char *buf, size_t cap, int timeout_ms)
+{
+    size_t used = 0;
+    long long deadline = now_ms() + timeout_ms;
+    buf[0] = '\0';
+    for (;;) {
+        int left = (int)(deadline - now_ms());
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (left <= 0 || poll(&pfd, 1, left) != 1) {
+            return -1;
+        }
+        char scratch[4096];
+        ssize_t n = recv(fd, scratch, sizeof(scratch), 0);
+        if (n <= 0) {
+            return (long)used;
+        }
+        size_t take = (size_t)n < cap - 1 - used ? (size_t)n : cap - 1 - used;
+        memcpy(buf + used, scratch, take);
+        used += take;
+        buf[used] = '\0';
+    }
+}
+
+long harness_proc_kib(pid_t pid, const char *name)
+{
+    char path[64];
+    char line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kib = -1;
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, name, strlen(name)) == 0) {
+            kib = strtol(line + strlen(name), NULL, 10);
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return kib;
+}
+
 int harness_file_contains(const char *path, const char *needle)
 {
     FILE *f = fopen(path, "rb");

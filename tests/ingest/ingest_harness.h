@@ -76,6 +76,18 @@ struct harness_msg *harness_consume(const char *bootstrap, const char *topic, co
                                     size_t want, size_t *count);
 void harness_msgs_free(struct harness_msg *msgs, size_t count);
 
+/* A raw TCP connection to 127.0.0.1:port (for clients curl cannot play);
+ * the socket, or -1. */
+int harness_connect(int port);
+
+/* Reads from fd until the peer closes, at most timeout_ms in all, into
+ * buf[0..cap) (NUL-terminated). Returns the byte count, or -1 when the peer
+ * was still open at the deadline. */
+long harness_read_to_close(int fd, char *buf, size_t cap, int timeout_ms);
+
+/* A "Name:" value of /proc/PID/status in KiB (VmRSS:, VmHWM:), or -1. */
+long harness_proc_kib(pid_t pid, const char *name);
+
 /* 1 when the file at path contains needle. */
 int harness_file_contains(const char *path, const char *needle);
 

@@ -386,32 +386,11 @@ static void test_record_too_large_for_kafka(void **state)
     assert_int_equal(start_ingest(), 0);
 }
 
-/* A raw TCP connection to the webhook port, for clients curl cannot play. */
 static int connect_raw(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_port = htons((uint16_t)ingest.port),
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    int fd = harness_connect(ingest.port);
+    assert_true(fd >= 0);
     return fd;
-}
-
-/* Reads until the server closes (at most 30 s, far beyond the 2 s
- * deadlines under test); returns what came, NUL-terminated, or fails. */
-static void read_to_close(int fd, char *buf, size_t cap)
-{
-    size_t used = 0;
-    for (;;) {
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        assert_int_equal(poll(&pfd, 1, 30000), 1);
-        ssize_t n = recv(fd, buf + used, cap - 1 - used, 0);
-        if (n <= 0) {
-            break;
-        }
-        used += (size_t)n;
-    }
-    buf[used] = '\0';
 }
 
 /* A client that never finishes its headers gets a 408 and is disconnected
@@ -422,7 +401,7 @@ static void test_slow_client_is_cut_off(void **state)
     const char *partial = "POST /1/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Clever";
     assert_int_equal(send(fd, partial, strlen(partial), 0), (ssize_t)strlen(partial));
     char buf[1024];
-    read_to_close(fd, buf, sizeof(buf));
+    assert_true(harness_read_to_close(fd, buf, sizeof(buf), 30000) > 0); /* the deadline: 2 s */
     assert_int_equal(strncmp(buf, "HTTP/1.1 408 ", 13), 0);
     close(fd);
 }
