@@ -290,6 +290,24 @@ int harness_http(int port, const char *method, const char *path, const char *con
     return (int)status;
 }
 
+int harness_post(const struct harness_ingest *ingest, const char *path, const char *const *headers,
+                 const char *body, char *response, size_t response_len)
+{
+    return harness_http(ingest->port, "POST", path, headers, body, strlen(body), response,
+                        response_len);
+}
+
+void harness_teardown(struct harness_ingest *ingest, struct harness_broker *broker)
+{
+    if (ingest->pid > 0) {
+        harness_ingest_stop(ingest, SIGTERM);
+    }
+    harness_broker_stop(broker);
+    if (getenv("TCB_KEEP_TEST_FILES") == NULL) {
+        harness_tmpdir_remove();
+    }
+}
+
 static rd_kafka_t *consumer_new(const char *bootstrap)
 {
     char err[512];

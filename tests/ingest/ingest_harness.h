@@ -65,6 +65,16 @@ int harness_ingest_stop(struct harness_ingest *ingest, int sig);
 int harness_http(int port, const char *method, const char *path, const char *const *headers,
                  const char *body, size_t body_len, char *response, size_t response_len);
 
+/* POST body (a NUL-terminated string) to the daemon's webhook port; as
+ * harness_http. */
+int harness_post(const struct harness_ingest *ingest, const char *path, const char *const *headers,
+                 const char *body, char *response, size_t response_len);
+
+/* Stops the daemon (SIGTERM) and the broker when they run, and removes the
+ * temporary directory unless TCB_KEEP_TEST_FILES is set (to read the
+ * daemon logs). */
+void harness_teardown(struct harness_ingest *ingest, struct harness_broker *broker);
+
 /* Writes each partition's high watermark into highs; returns the partition
  * count or -1. */
 int harness_watermarks(const char *bootstrap, const char *topic, int64_t *highs);

@@ -96,19 +96,15 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    harness_ingest_stop(&ingest, SIGTERM);
-    harness_broker_stop(&broker);
-    if (getenv("TCB_KEEP_TEST_FILES") == NULL) { /* set it to read the daemon logs */
-        harness_tmpdir_remove();
-    }
+    (void)state;
+    harness_teardown(&ingest, &broker);
     return 0;
 }
 
 static int post(const char *path, const char *const *headers, const char *body, char *response,
                 size_t response_len)
 {
-    return harness_http(ingest.port, "POST", path, headers, body, strlen(body), response,
-                        response_len);
+    return harness_post(&ingest, path, headers, body, response, response_len);
 }
 
 static void wait_ready(int want)
