@@ -6,10 +6,13 @@
 #include "util/alloc.h"
 
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 /* TLS 1.2 and 1.3 with GnuTLS's default ("NORMAL") ciphers. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -41,6 +44,60 @@ static void creds_release(struct creds *creds)
     }
 }
 
+/* Reads and checks a certificate chain and its key into cred. Parsed here
+ * rather than by gnutls_certificate_set_x509_key_file2, which leaks on its
+ * error paths (GnuTLS 3.7.9): a failed reload must cost nothing. */
+static int load_pair(gnutls_certificate_credentials_t cred, const char *cert_file,
+                     const char *key_file, char *err, size_t err_len)
+{
+    gnutls_datum_t cert_pem = {NULL, 0};
+    gnutls_datum_t key_pem = {NULL, 0};
+    gnutls_x509_crt_t *chain = NULL;
+    unsigned int chain_len = 0;
+    gnutls_x509_privkey_t key = NULL;
+    const char *what = "tls_cert_file";
+    int rc = gnutls_load_file(cert_file, &cert_pem);
+    if (rc >= 0) {
+        rc = gnutls_x509_crt_list_import2(&chain, &chain_len, &cert_pem, GNUTLS_X509_FMT_PEM, 0);
+    }
+    if (rc >= 0 && chain_len > 0 && gnutls_x509_crt_get_expiration_time(chain[0]) < time(NULL)) {
+        snprintf(err, err_len, "tls_cert_file: the certificate has expired");
+        rc = -1;
+        goto out;
+    }
+    if (rc >= 0) {
+        what = "tls_key_file";
+        rc = gnutls_load_file(key_file, &key_pem);
+    }
+    if (rc >= 0) {
+        rc = gnutls_x509_privkey_init(&key);
+    }
+    if (rc >= 0) {
+        rc = gnutls_x509_privkey_import2(key, &key_pem, GNUTLS_X509_FMT_PEM, NULL, 0);
+    }
+    if (rc >= 0) {
+        what = "tls_cert_file / tls_key_file";
+        rc = gnutls_certificate_set_x509_key(cred, chain, chain_len, key); /* copies */
+    }
+    if (rc < 0) {
+        snprintf(err, err_len, "%s cannot be used: %s", what, gnutls_strerror(rc));
+    }
+out:
+    for (unsigned int i = 0; i < chain_len; i++) {
+        gnutls_x509_crt_deinit(chain[i]);
+    }
+    gnutls_free(chain);
+    if (key != NULL) {
+        gnutls_x509_privkey_deinit(key);
+    }
+    gnutls_free(cert_pem.data);
+    if (key_pem.data != NULL) {
+        explicit_bzero(key_pem.data, key_pem.size); /* the private key */
+        gnutls_free(key_pem.data);
+    }
+    return rc < 0 ? -1 : 0;
+}
+
 static struct creds *creds_load(const char *cert_file, const char *key_file, char *err,
                                 size_t err_len)
 {
@@ -51,10 +108,7 @@ static struct creds *creds_load(const char *cert_file, const char *key_file, cha
         free(creds);
         return NULL;
     }
-    rc = gnutls_certificate_set_x509_key_file2(creds->cred, cert_file, key_file,
-                                               GNUTLS_X509_FMT_PEM, NULL, 0);
-    if (rc < 0) {
-        snprintf(err, err_len, "tls_cert_file / tls_key_file: %s", gnutls_strerror(rc));
+    if (load_pair(creds->cred, cert_file, key_file, err, err_len) != 0) {
         gnutls_certificate_free_credentials(creds->cred);
         free(creds);
         return NULL;

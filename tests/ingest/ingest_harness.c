@@ -217,7 +217,10 @@ int harness_ingest_start(struct harness_ingest *ingest, const char *name, const 
                                                     0, body, sizeof(body)) == 200) {
             return 0;
         }
-        if (waitpid(ingest->pid, NULL, WNOHANG) == ingest->pid) {
+        int status = 0;
+        if (waitpid(ingest->pid, &status, WNOHANG) == ingest->pid) {
+            ingest->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            ingest->pid = 0;
             break;
         }
     }

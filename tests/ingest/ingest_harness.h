@@ -25,6 +25,7 @@ struct harness_ingest {
     char config_path[512];
     char log_path[512];
     char port_path[512];
+    int exit_code; /* set when harness_ingest_start saw it exit */
 };
 
 /* One consumed message; strings are NUL-terminated copies. */

@@ -415,6 +415,64 @@ static void test_request_ids(void **state)
     assert_false(tcb_ingest_request_id_acceptable(longer));
     longer[TCB_REQUEST_ID_MAX] = '\0';
     assert_true(tcb_ingest_request_id_acceptable(longer));
+    /* Untrusted header values: a conservative charset only. */
+    assert_true(tcb_ingest_request_id_acceptable("evt:123_a.b-C"));
+    const char *refused[] = {"a/b", "a+b", "caf\xc3\xa9", "a\tb", "a;b", "<x>", "a,b", "%41"};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        assert_false(tcb_ingest_request_id_acceptable(refused[i]));
+    }
+    assert_false(tcb_ingest_request_id_acceptable(NULL));
+}
+
+/* Content ids: equal for the same route, account and body; different when
+ * any of them differs, fields never running into each other. */
+static void test_request_id_hash(void **state)
+{
+    char a[TCB_REQUEST_ID_HASH_LEN + 1];
+    char b[TCB_REQUEST_ID_HASH_LEN + 1];
+    tcb_ingest_request_id_hash("upload", "shop", "{}", 2, a);
+    assert_int_equal(strlen(a), TCB_REQUEST_ID_HASH_LEN);
+    assert_int_equal(strncmp(a, "sha256:", 7), 0);
+    assert_true(tcb_ingest_request_id_acceptable(a));
+    tcb_ingest_request_id_hash("upload", "shop", "{}", 2, b);
+    assert_string_equal(a, b);
+    tcb_ingest_request_id_hash("upload", "shop", "{ }", 3, b);
+    assert_string_not_equal(a, b);
+    tcb_ingest_request_id_hash("upload", "shop2", "{}", 2, b);
+    assert_string_not_equal(a, b);
+    tcb_ingest_request_id_hash("notifications", "shop", "{}", 2, b);
+    assert_string_not_equal(a, b);
+    tcb_ingest_request_id_hash("upload", NULL, "{}", 2, b);
+    assert_string_not_equal(a, b);
+    tcb_ingest_request_id_hash("upload", "sh", "op{}", 4, b); /* no field runs into another */
+    assert_string_not_equal(a, b);
+    /* SHA-256 over "upload\0shop\0{}": stable across builds and restarts. */
+    assert_string_equal(a, "sha256:61811138cdb8dce3e55388a0d02c0f34");
+}
+
+/* Basic credentials: any case of the scheme; malformed ones refused. */
+static void test_basic_password(void **state)
+{
+    char password[64];
+    assert_int_equal(tcb_ingest_basic_password("Basic dTpzZWs=", password, sizeof(password)), 0);
+    assert_string_equal(password, "sek");
+    assert_int_equal(tcb_ingest_basic_password("basic  dTpzZWs", password, sizeof(password)), 0);
+    assert_string_equal(password, "sek"); /* padding optional */
+    assert_int_equal(tcb_ingest_basic_password("BASIC\tOnA6Yg==", password, sizeof(password)), 0);
+    assert_string_equal(password, "p:b"); /* user "", password "p:b" */
+    const char *bad[] = {NULL,
+                         "",
+                         "Basic",
+                         "Bearer dTpzZWs=",
+                         "Basicx dTpzZWs=",
+                         "Basic dTpzZWs=!",
+                         "Basic dXNlcg==" /* no colon */,
+                         "Basic dQA6c2Vr" /* NUL */};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(tcb_ingest_basic_password(bad[i], password, sizeof(password)), -1);
+    }
+    char tiny[3];
+    assert_int_equal(tcb_ingest_basic_password("Basic dTpzZWs=", tiny, sizeof(tiny)), -1);
 }
 
 int main(void)
@@ -435,6 +493,8 @@ int main(void)
         cmocka_unit_test(test_secret_equal),
         cmocka_unit_test(test_account_auth),
         cmocka_unit_test(test_request_ids),
+        cmocka_unit_test(test_request_id_hash),
+        cmocka_unit_test(test_basic_password),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
