@@ -485,6 +485,7 @@ static void begin_linger(struct ingest_conn *c)
     c->lingered = 0;
     c->in_len = 0;
     ingest_timer_set(c, TIMER_LINGER, c->worker->now_ms + LINGER_MS);
+    ingest_evictable(c, 1); /* closing anyway: the first to go when slots run out */
 }
 
 static int step_write(struct ingest_conn *c)
