@@ -318,7 +318,9 @@ static void start_request(struct ingest_conn *c, size_t head_len)
             .x_uuid = tcb_http_field(&head, "X-UUID"),
             .request_id =
                 limits->request_id_header ? tcb_http_field(&head, limits->request_id_header) : NULL,
-            .secret = tcb_http_field(&head, limits->notification_secret_header),
+            .secret = limits->notification_secret_header
+                          ? tcb_http_field(&head, limits->notification_secret_header)
+                          : NULL,
             .authorization = tcb_http_field(&head, "Authorization"),
         };
         if (tcb_ingest_route_authorize(request, &headers, &refusal) == 0) {

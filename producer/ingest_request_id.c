@@ -3,6 +3,8 @@
  * content ids (GnuTLS). No state beyond the fallback counter. */
 #include "producer/ingest_request_id.h"
 
+#include "util/alloc.h"
+
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <stdatomic.h>
@@ -60,7 +62,11 @@ void tcb_ingest_request_id_hash(const char *route, const char *account, const vo
     static const char hex[] = "0123456789abcdef";
     unsigned char digest[32];
     gnutls_hash_hd_t hash;
-    if (gnutls_hash_init(&hash, GNUTLS_DIG_SHA256) != 0) {
+    int rc = gnutls_hash_init(&hash, GNUTLS_DIG_SHA256);
+    if (rc == GNUTLS_E_MEMORY_ERROR) {
+        tcb_out_of_memory(); /* the OOM policy of util/alloc.h */
+    }
+    if (rc != 0) {                      /* SHA-256 refused by a system policy */
         tcb_ingest_request_id_new(out); /* never one id for all: a random one instead */
         return;
     }

@@ -102,11 +102,8 @@ static struct creds *creds_load(const char *cert_file, const char *key_file, cha
                                 size_t err_len)
 {
     struct creds *creds = tcb_xcalloc(1, sizeof(*creds));
-    int rc = gnutls_certificate_allocate_credentials(&creds->cred);
-    if (rc < 0) {
-        snprintf(err, err_len, "cannot allocate TLS credentials: %s", gnutls_strerror(rc));
-        free(creds);
-        return NULL;
+    if (gnutls_certificate_allocate_credentials(&creds->cred) < 0) {
+        tcb_out_of_memory(); /* its only failure; the OOM policy of util/alloc.h */
     }
     if (load_pair(creds->cred, cert_file, key_file, err, err_len) != 0) {
         gnutls_certificate_free_credentials(creds->cred);
@@ -169,7 +166,11 @@ void tcb_tls_destroy(struct tcb_tls *tls)
 struct tcb_tls_session *tcb_tls_session_new(struct tcb_tls *tls, int fd)
 {
     struct tcb_tls_session *s = tcb_xcalloc(1, sizeof(*s));
-    if (gnutls_init(&s->session, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL) < 0) {
+    int rc = gnutls_init(&s->session, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
+    if (rc == GNUTLS_E_MEMORY_ERROR) {
+        tcb_out_of_memory(); /* the OOM policy of util/alloc.h */
+    }
+    if (rc < 0) {
         free(s);
         return NULL;
     }
