@@ -15,16 +15,19 @@ static const struct {
 
 const char *tcb_region_base_url(const char *region)
 {
-    for (size_t i = 0; region && i < sizeof(region_hosts) / sizeof(region_hosts[0]); i++)
-        if (strcmp(region_hosts[i].region, region) == 0)
+    for (size_t i = 0; region && i < sizeof(region_hosts) / sizeof(region_hosts[0]); i++) {
+        if (strcmp(region_hosts[i].region, region) == 0) {
             return region_hosts[i].base_url;
+        }
+    }
     return NULL;
 }
 
 const char *tcb_account_base_url(const struct tcb_account *account)
 {
-    if (account->endpoint && account->endpoint[0])
+    if (account->endpoint && account->endpoint[0]) {
         return account->endpoint;
+    }
     return tcb_region_base_url(account->region);
 }
 
@@ -33,8 +36,9 @@ const struct tcb_account *tcb_config_find_account(const struct tcb_config *cfg, 
     for (size_t i = 0; key && i < cfg->clevertap.account_count; i++) {
         const struct tcb_account *a = &cfg->clevertap.accounts[i];
         if ((a->name && strcmp(a->name, key) == 0) ||
-            (a->account_id && strcmp(a->account_id, key) == 0))
+            (a->account_id && strcmp(a->account_id, key) == 0)) {
             return a;
+        }
     }
     return NULL;
 }
@@ -42,8 +46,10 @@ const struct tcb_account *tcb_config_find_account(const struct tcb_config *cfg, 
 const struct tcb_transform_spec *tcb_config_find_transform(const struct tcb_config *cfg,
                                                            const char *name)
 {
-    for (size_t i = 0; name && i < cfg->transform_count; i++)
-        if (cfg->transforms[i].name && strcmp(cfg->transforms[i].name, name) == 0)
+    for (size_t i = 0; name && i < cfg->transform_count; i++) {
+        if (cfg->transforms[i].name && strcmp(cfg->transforms[i].name, name) == 0) {
             return &cfg->transforms[i];
+        }
+    }
     return NULL;
 }
