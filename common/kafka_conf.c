@@ -7,6 +7,7 @@
 #include "config/config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int tcb_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err,
                        size_t err_len)
@@ -16,6 +17,35 @@ int tcb_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value
         /* librdkafka's text may quote the value: name the key only. */
         snprintf(err, err_len, "kafka property '%s' was refused by librdkafka", key);
         return -1;
+    }
+    return 0;
+}
+
+static int has_property(const struct tcb_config *cfg, const char *key)
+{
+    for (size_t i = 0; i < cfg->kafka.properties.count; i++) {
+        if (strcmp(cfg->kafka.properties.items[i].key, key) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int tcb_kafka_conf_apply(rd_kafka_conf_t *conf, const struct tcb_config *cfg,
+                         const struct tcb_kv *defaults, size_t default_count,
+                         const struct tcb_kv *forced, size_t forced_count, char *err,
+                         size_t err_len)
+{
+    for (size_t i = 0; i < default_count; i++) {
+        if (!has_property(cfg, defaults[i].key) &&
+            tcb_kafka_conf_set(conf, defaults[i].key, defaults[i].value, err, err_len) != 0) {
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < forced_count; i++) {
+        if (tcb_kafka_conf_set(conf, forced[i].key, forced[i].value, err, err_len) != 0) {
+            return -1;
+        }
     }
     return 0;
 }

@@ -19,6 +19,17 @@ rd_kafka_conf_t *tcb_kafka_conf_new(const struct tcb_config *cfg, const char *cl
 int tcb_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err,
                        size_t err_len);
 
+struct tcb_kv;
+
+/* Applies our settings around the user's kafka.properties: each of
+ * defaults[0..default_count) unless kafka.properties names the key (users may
+ * override those), then every forced[0..forced_count) whatever the properties
+ * say (the delivery guarantees). Returns 0 or -1 with the key named in err. */
+int tcb_kafka_conf_apply(rd_kafka_conf_t *conf, const struct tcb_config *cfg,
+                         const struct tcb_kv *defaults, size_t default_count,
+                         const struct tcb_kv *forced, size_t forced_count, char *err,
+                         size_t err_len);
+
 /* librdkafka log callback that writes through tcb_log (syslog levels mapped). */
 void tcb_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf);
 

@@ -12,6 +12,12 @@
 const char *const tcb_config_regions[] = {"in1", "sg1", "us1", "aps3", "mec1", "eu1", NULL};
 static const char *const stale_policies[] = {"keep", "restamp", "dead_letter", NULL};
 static const char *const nested_policies[] = {"stringify", "flatten", "drop", NULL};
+static const char *const no_user_policies[] = {"skip", "dead_letter", NULL};
+static const char *const long_value_policies[] = {"truncate", "drop", "dead_letter", NULL};
+static const char *const builtin_modes[] = {"extend", "replace", NULL};
+static const char *const event_per_choices[] = {"item", "notification", NULL};
+static const char *const profile_modes[] = {"none", "also", "only", NULL};
+static const char *const route_actions[] = {"send", "skip", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_formats[] = {"json", "logfmt", NULL};
 
@@ -56,6 +62,11 @@ static const char *const log_formats[] = {"json", "logfmt", NULL};
     {                                                                                              \
         .name = #f, .type = TCB_KEY_MAP, .offset = offsetof(s, f), .max_items = 256,               \
         .description = desc                                                                        \
+    }
+#define ENUM(s, f, def, choice_list, desc)                                                         \
+    {                                                                                              \
+        .name = #f, .type = TCB_KEY_ENUM, .offset = offsetof(s, f), .default_value = def,          \
+        .choices = choice_list, .description = desc                                                \
     }
 // NOLINTEND(bugprone-macro-parentheses)
 
@@ -118,6 +129,10 @@ static const struct tcb_key clevertap_keys[] = {
         "longest Retry-After honoured"),
     INT(struct tcb_config_clevertap, auth_retry_ms, "60000", 1000, 3600000,
         "retry period of an account halted by 401/403"),
+    INT(struct tcb_config_clevertap, max_record_attempts, "10", 1, 1000,
+        "requests carrying one record (555 answers) before it is dead-lettered as exhausted"),
+    INT(struct tcb_config_clevertap, max_retry_s, "0", 0, 2592000,
+        "whole-request failures (5xx, 429, transport) end as exhausted after this; 0 = never"),
 };
 
 static const struct tcb_key ingest_keys[] = {
@@ -202,6 +217,19 @@ static const struct tcb_key sink_keys[] = {
         "(request-id, record-index) pairs remembered to drop Talon.One retries"),
     INT(struct tcb_config_sink, max_pending_records, "50000", 1000, 10000000,
         "records in memory before partitions are paused"),
+    LONG(struct tcb_config_sink, max_pending_bytes, "33554432", 1048576, 4294967296,
+         "record bytes in memory before partitions are paused"),
+    INT(struct tcb_config_sink, commit_interval_ms, "1000", 10, 60000,
+        "asynchronous offset commits at most this often"),
+    INT(struct tcb_config_sink, max_records_per_message, "10000", 1, 1000000,
+        "outputs (records, dead letters, skips) one message may yield; beyond, the message "
+        "is one dead letter"),
+    LONG(struct tcb_config_sink, max_output_bytes_per_message, "8388608", 65536, 1073741824,
+         "serialised records and DLQ values one message may yield; beyond, one dead letter"),
+    ENUM(struct tcb_config_sink, no_user_policy, "skip", no_user_policies,
+         "skip | dead_letter: notification items without a user, BatchID-only CouponCreated"),
+    ENUM(struct tcb_config_sink, long_value_policy, "truncate", long_value_policies,
+         "truncate | drop | dead_letter: string property values above 512 bytes"),
 };
 
 static const struct tcb_key match_schema_keys[] = {
@@ -217,6 +245,11 @@ static const struct tcb_key match_schema_keys[] = {
      .type = TCB_KEY_STRING,
      .offset = offsetof(struct tcb_route, match_account_header),
      .description = "clevertap-account header value"},
+    {.name = "fields",
+     .type = TCB_KEY_MAP,
+     .offset = offsetof(struct tcb_route, match_fields),
+     .max_items = 32,
+     .description = "JSON pointer or dotted path -> value, in the item then the notification"},
 };
 static const struct tcb_schema match_schema = {"match", match_schema_keys, N(match_schema_keys), 0};
 
@@ -235,6 +268,10 @@ static const struct tcb_key route_keys[] = {
      .has_presence = 1,
      .presence_offset = offsetof(struct tcb_route, has_stale_policy),
      .description = "overrides sink.stale_events.policy"},
+    ENUM(struct tcb_route, action, "send", route_actions,
+         "send | skip (matching items are counted as skipped, never sent)"),
+    LIST(struct tcb_route, required_properties,
+         "event properties that must be present and non-empty, else dead letter"),
 };
 static const struct tcb_schema route_schema = {"route", route_keys, N(route_keys),
                                                sizeof(struct tcb_route)};
@@ -254,6 +291,15 @@ static const struct tcb_key transform_keys[] = {
      .choices = nested_policies,
      .description = "stringify | flatten | drop nested values"},
     LIST(struct tcb_transform_spec, date_fields, "fields turned into $D_<epoch seconds>"),
+    ENUM(struct tcb_transform_spec, builtin, "extend", builtin_modes,
+         "extend | replace the built-in notification mapping"),
+    STR(struct tcb_transform_spec, ts_field, NULL,
+        "source field whose date becomes ts (default: receive time)"),
+    ENUM(struct tcb_transform_spec, event_per, "item", event_per_choices,
+         "item | notification: one event per array item or per notification"),
+    ENUM(struct tcb_transform_spec, profile, "none", profile_modes,
+         "none | also | only: profile records from notifications"),
+    MAP(struct tcb_transform_spec, profile_fields, "source field -> profile property"),
 };
 static const struct tcb_schema transform_schema = {"transform", transform_keys, N(transform_keys),
                                                    sizeof(struct tcb_transform_spec)};

@@ -52,8 +52,10 @@ struct tcb_config_clevertap {
     int connect_timeout_ms;
     int retry_initial_ms; /* first back-off; doubles up to retry_max_ms */
     int retry_max_ms;
-    int retry_after_max_s; /* Retry-After is honoured up to this */
-    int auth_retry_ms;     /* how often a halted (401/403) account is retried */
+    int retry_after_max_s;   /* Retry-After is honoured up to this */
+    int auth_retry_ms;       /* how often a halted (401/403) account is retried */
+    int max_record_attempts; /* requests carrying one record (555 retries) before "exhausted" */
+    int max_retry_s;         /* whole-request retries end in "exhausted" after this; 0 = never */
 };
 
 struct tcb_config_ingest {
@@ -77,6 +79,15 @@ struct tcb_config_ingest {
 };
 
 enum tcb_stale_policy { TCB_STALE_KEEP = 0, TCB_STALE_RESTAMP, TCB_STALE_DEAD_LETTER };
+/* A notification item with no user to send to (a coupon without a recipient,
+ * a card without a profile) or a CouponCreated carrying only a BatchID. */
+enum tcb_no_user_policy { TCB_NO_USER_SKIP = 0, TCB_NO_USER_DEAD_LETTER };
+/* A string property value above CleverTap's 512 bytes. */
+enum tcb_long_value_policy {
+    TCB_LONG_VALUE_TRUNCATE = 0,
+    TCB_LONG_VALUE_DROP,
+    TCB_LONG_VALUE_DEAD_LETTER
+};
 
 struct tcb_config_sink {
     char *metrics_listen;
@@ -87,37 +98,64 @@ struct tcb_config_sink {
     enum tcb_stale_policy stale_policy;
     int shutdown_timeout_ms;
     int keyed_ordering;      /* 1: same-key records uploaded in offset order */
-    int dedup_window;        /* (request-id, record-index) pairs remembered */
+    int dedup_window;        /* (request-id, record-index) pairs remembered per partition */
     int max_pending_records; /* records held in memory before partitions pause */
+    long max_pending_bytes;  /* record bytes held in memory before partitions pause */
+    int commit_interval_ms;  /* asynchronous offset commits at most this often */
+    /* Outputs (records, dead letters, skips) one message may yield; beyond,
+     * the whole message is one dead letter. The consumer holds them all. */
+    int max_records_per_message;
+    long max_output_bytes_per_message; /* serialised records + DLQ values */
+    enum tcb_no_user_policy no_user_policy;
+    enum tcb_long_value_policy long_value_policy;
 };
 
 enum tcb_nested_policy { TCB_NESTED_STRINGIFY = 0, TCB_NESTED_FLATTEN, TCB_NESTED_DROP };
+/* How a transform combines with a built-in notification mapping. */
+enum tcb_builtin_mode { TCB_BUILTIN_EXTEND = 0, TCB_BUILTIN_REPLACE };
+/* One event per item of the notification's array, or one per notification. */
+enum tcb_event_per { TCB_EVENT_PER_ITEM = 0, TCB_EVENT_PER_NOTIFICATION };
+/* Profile records from a notification: none, beside the event, or instead. */
+enum tcb_profile_mode { TCB_PROFILE_NONE = 0, TCB_PROFILE_ALSO, TCB_PROFILE_ONLY };
 
 /* A named mapping from a Talon.One notification or CleverTap record to the
  * CleverTap record(s) to send. Every field is optional (NULL / empty). */
 struct tcb_transform_spec {
     char *name;
-    char *event_name;                /* override evtName */
-    char *identity_field;            /* source field (dotted path) giving the identity */
-    struct tcb_kv_list rename;       /* source property -> CleverTap property */
-    struct tcb_str_list include;     /* keep only these properties (empty = all) */
-    struct tcb_str_list exclude;     /* drop these properties */
-    struct tcb_kv_list constants;    /* added properties; "$"-keys go on the record */
-    enum tcb_nested_policy nested;   /* objects/arrays in properties */
-    struct tcb_str_list date_fields; /* turned into $D_<epoch seconds> */
+    char *event_name;                  /* override evtName */
+    char *identity_field;              /* source field (dotted path) giving the identity */
+    struct tcb_kv_list rename;         /* source property -> CleverTap property */
+    struct tcb_str_list include;       /* keep only these properties (empty = all) */
+    struct tcb_str_list exclude;       /* drop these properties */
+    struct tcb_kv_list constants;      /* added properties; "$"-keys go on the record */
+    enum tcb_nested_policy nested;     /* objects/arrays in properties */
+    struct tcb_str_list date_fields;   /* turned into $D_<epoch seconds> */
+    enum tcb_builtin_mode builtin;     /* extend (default) or replace the built-in mapping */
+    char *ts_field;                    /* source field (path) giving ts; NULL = receive time */
+    enum tcb_event_per event_per;      /* notifications: per item (default) or per notification */
+    enum tcb_profile_mode profile;     /* notifications: profile records none / also / only */
+    struct tcb_kv_list profile_fields; /* source field -> profile property */
 };
 
+enum tcb_route_action { TCB_ROUTE_SEND = 0, TCB_ROUTE_SKIP };
+
 /* A routing rule: the first rule whose every given match field equals the
- * record's decides account, transform and stale policy. */
+ * record's decides account, transform, stale policy and action. */
 struct tcb_route {
     char *name;
     char *match_notification_type; /* Talon.One NotificationType */
     char *match_event_name;        /* CleverTap evtName */
     char *match_account_header;    /* value of the clevertap-account header */
-    char *account;                 /* account name or id; NULL = fall through */
-    char *transform;               /* tcb_transform_spec name; NULL = built-in */
+    /* JSON pointer ("/campaignId") or dotted path -> the value's text, each
+     * looked up in the notification item, then the notification (or in the
+     * CleverTap record) */
+    struct tcb_kv_list match_fields;
+    char *account;   /* account name or id; NULL = fall through */
+    char *transform; /* tcb_transform_spec name; NULL = built-in */
     int has_stale_policy;
     enum tcb_stale_policy stale_policy;
+    enum tcb_route_action action;            /* send (default) or skip and count */
+    struct tcb_str_list required_properties; /* event properties that must be non-empty */
 };
 
 struct tcb_config_log {

@@ -73,6 +73,48 @@ static void route_reference_error(struct tcb_config_loader *loader, const char *
     tcb_config_error_values(loader, values[1].node, template, values, 2);
 }
 
+/* A match.fields key: a JSON pointer ("/a/0/b", '~' only as ~0 or ~1) or a
+ * dotted path ("a.b"), never empty. */
+static int valid_field_path(const char *path)
+{
+    if (path[0] == '\0') {
+        return 0;
+    }
+    for (const char *p = path; path[0] == '/' && *p != '\0'; p++) {
+        if (*p == '~' && p[1] != '0' && p[1] != '1') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void check_route_fields(struct tcb_config_loader *loader, const struct tcb_route *r,
+                               const char *index)
+{
+    for (size_t f = 0; f < r->match_fields.count; f++) {
+        if (!valid_field_path(r->match_fields.items[f].key)) {
+            /* The key is file text (keys are never substituted); the
+             * route name is a value and goes through the one formatter. */
+            const char *name_path[] = {"routes", index, "name", NULL};
+            const char *path[] = {"routes", index, "match", "fields", NULL};
+            const struct tcb_config_shown name = shown_at(loader, name_path);
+            char shown[80];
+            tcb_config_describe_value(&name, shown, sizeof(shown));
+            tcb_config_error_at(loader, tcb_config_node_at(loader, path),
+                                "route %s: '%.64s' is neither a JSON pointer (~ only as ~0 or "
+                                "~1) nor a dotted path",
+                                shown, r->match_fields.items[f].key);
+        }
+    }
+    if (r->action == TCB_ROUTE_SKIP && r->transform) {
+        const char *name_path[] = {"routes", index, "name", NULL};
+        const char *path[] = {"routes", index, "transform", NULL};
+        const struct tcb_config_shown name = shown_at(loader, name_path);
+        tcb_config_error_values(loader, tcb_config_node_at(loader, path),
+                                "route %V skips what it matches: it takes no transform", &name, 1);
+    }
+}
+
 static void check_routes(struct tcb_config_loader *loader, const struct tcb_config *cfg)
 {
     char index[24];
@@ -92,6 +134,7 @@ static void check_routes(struct tcb_config_loader *loader, const struct tcb_conf
             route_reference_error(loader, index, "transform",
                                   "route %V names unknown transform %V");
         }
+        check_route_fields(loader, r, index);
     }
     for (size_t i = 0; i < cfg->transform_count; i++) {
         snprintf(index, sizeof(index), "#%zu", i);
@@ -136,6 +179,12 @@ void tcb_config_validate(struct tcb_config_loader *loader, const struct tcb_conf
     if (cfg->clevertap.retry_initial_ms > cfg->clevertap.retry_max_ms) {
         const char *path[] = {"clevertap", "retry_initial_ms", NULL};
         plain_error(loader, path, "retry_initial_ms exceeds retry_max_ms");
+    }
+    if (cfg->sink.max_records_per_message > cfg->sink.max_pending_records) {
+        const char *path[] = {"sink", "max_records_per_message", NULL};
+        plain_error(loader, path,
+                    "max_records_per_message must not exceed max_pending_records: the sink "
+                    "holds every record of a message at once");
     }
     if (cfg->sink.shutdown_timeout_ms >= cfg->kafka.session_timeout_ms) {
         const char *path[] = {"sink", "shutdown_timeout_ms", NULL};

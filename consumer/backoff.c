@@ -96,3 +96,11 @@ void tcb_aimd_success(struct tcb_aimd *aimd)
         aimd->credit = 0;
     }
 }
+
+void tcb_aimd_set_max(struct tcb_aimd *aimd, int max)
+{
+    aimd->max = max < 1 ? 1 : max;
+    if (aimd->cap > aimd->max) {
+        aimd->cap = aimd->max;
+    }
+}

@@ -37,5 +37,8 @@ void tcb_aimd_init(struct tcb_aimd *aimd, int max);
 void tcb_aimd_throttled(struct tcb_aimd *aimd);
 /* After a successful request: +1 once `cap` successes have been seen. */
 void tcb_aimd_success(struct tcb_aimd *aimd);
+/* A new ceiling (at least 1): the cap drops to it at once, or climbs back to it
+ * by additive increase. */
+void tcb_aimd_set_max(struct tcb_aimd *aimd, int max);
 
 #endif

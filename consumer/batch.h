@@ -19,9 +19,10 @@ struct tcb_batch_record {
     size_t len;
     uint64_t key; /* ordering key hash; 0 = unordered */
     struct tcb_upload_tag tag;
-    int attempts;        /* requests that carried this record */
-    int detached;        /* already reported ABANDONED while on the wire: report nothing more */
-    int64_t enqueued_ms; /* monotonic time of submission */
+    int attempts;          /* requests that carried this record */
+    int64_t first_sent_ms; /* monotonic time of its first request; 0 before */
+    int detached;          /* already reported ABANDONED while on the wire: report nothing more */
+    int64_t enqueued_ms;   /* monotonic time of submission */
 };
 
 /* New record holding a copy of json[0..len); aborts on OOM. */

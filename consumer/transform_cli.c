@@ -1,6 +1,8 @@
 /* `clevertap-sink --transform FILE|-`: feeds each input line to
  * tcb_transform_message as one Kafka message value and prints one
- * {"records":[...],"dead_letters":[...]} line for it. No Kafka, no network.
+ * {"records":[...],"dead_letters":[...]} line for it ("skipped",
+ * "values_truncated" and "values_dropped" follow only when non-empty). No
+ * Kafka, no network.
  * Knobs (transforms/MAPPINGS.md): TCB_TRANSFORM_NOW=<epoch s> fixes "now";
  * TCB_TRANSFORM_HEADERS=<JSON object> gives every line the same headers. */
 #include "consumer/transform_cli.h"
@@ -128,7 +130,24 @@ static void print_result(FILE *out, const struct tcb_transform_result *res)
         }
         print_dead_letter(out, &res->dead_letters[i]);
     }
-    fputs("]}\n", out);
+    fputc(']', out);
+    /* Only when there is something to say, so that the common line keeps
+     * the two keys the design names. Reasons are static identifiers. */
+    if (res->skip_count > 0) {
+        fputs(",\"skipped\":[", out);
+        for (size_t i = 0; i < res->skip_count; i++) {
+            fprintf(out, "%s{\"index\":%zu,\"reason\":\"%s\"}", i > 0 ? "," : "",
+                    res->skips[i].index, res->skips[i].reason);
+        }
+        fputc(']', out);
+    }
+    if (res->values_truncated > 0) {
+        fprintf(out, ",\"values_truncated\":%zu", res->values_truncated);
+    }
+    if (res->values_dropped > 0) {
+        fprintf(out, ",\"values_dropped\":%zu", res->values_dropped);
+    }
+    fputs("}\n", out);
 }
 
 int tcb_transform_cli_run(const struct tcb_config *cfg, const char *path, FILE *out)

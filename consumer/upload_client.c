@@ -6,6 +6,7 @@
 #include "common/metrics.h"
 #include "config/config.h"
 #include "util/alloc.h"
+#include "util/hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +50,9 @@ static void read_settings(struct tcb_uploader *up, const struct tcb_uploader_opt
             ? opts->max_pending_records
             : (size_t)positive_or(cfg->sink.max_pending_records, DEFAULT_MAX_PENDING_RECORDS);
     up->max_pending_bytes =
-        opts->max_pending_bytes ? opts->max_pending_bytes : (size_t)DEFAULT_MAX_PENDING_BYTES;
+        opts->max_pending_bytes
+            ? opts->max_pending_bytes
+            : (size_t)positive_or(cfg->sink.max_pending_bytes, DEFAULT_MAX_PENDING_BYTES);
     up->timeout_ms = positive_or(cfg->clevertap.request_timeout_ms, 30000);
     up->connect_timeout_ms = positive_or(cfg->clevertap.connect_timeout_ms, 10000);
     up->retry_initial_ms = positive_or(cfg->clevertap.retry_initial_ms, 200);
@@ -58,6 +61,10 @@ static void read_settings(struct tcb_uploader *up, const struct tcb_uploader_opt
     up->retry_after_max_s =
         cfg->clevertap.retry_after_max_s >= 0 ? cfg->clevertap.retry_after_max_s : 60;
     up->auth_retry_ms = positive_or(cfg->clevertap.auth_retry_ms, 60000);
+    up->max_record_attempts = (int)positive_or(cfg->clevertap.max_record_attempts, 10);
+    up->max_retry_ms =
+        cfg->clevertap.max_retry_s > 0 ? (int64_t)cfg->clevertap.max_retry_s * 1000 : 0;
+    up->watch_fd = -1;
     /* An answer echoes failing records: room for the whole batch twice plus text. */
     up->resp_max = up->policy.max_bytes * 2 + 64 * 1024;
     uint64_t seed = opts->seed;
@@ -177,27 +184,103 @@ int tcb_uploader_submit(struct tcb_uploader *up, const struct tcb_account *accou
                         const char *json, size_t len, uint64_t key,
                         const struct tcb_upload_tag *tag)
 {
-    struct tcb_upload_account *acct = find_account(up, account);
-    if (!acct) {
-        return TCB_UPLOAD_BAD_ACCOUNT;
+    struct tcb_upload_item item = {
+        .account = account, .json = json, .len = len, .key = key, .tag = *tag};
+    return tcb_uploader_submit_all(up, &item, 1);
+}
+
+size_t tcb_uploader_max_record_bytes(const struct tcb_uploader *up)
+{
+    return up->policy.max_bytes - TCB_BATCH_ENVELOPE_BYTES;
+}
+
+/* Whether the set fits: every item sendable, the totals within the pending
+ * bounds (any set fits an empty uploader) and no account past its 3/4 share
+ * (one halted or slow account never takes the whole budget from the others).
+ * Fills acct_of[i]. Returns 0 or a TCB_UPLOAD_* code. */
+static int check_set(struct tcb_uploader *up, const struct tcb_upload_item *items, size_t count,
+                     struct tcb_upload_account **acct_of)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < count; i++) {
+        acct_of[i] = find_account(up, items[i].account);
+        if (!acct_of[i]) {
+            return TCB_UPLOAD_BAD_ACCOUNT;
+        }
+        if (items[i].len > tcb_uploader_max_record_bytes(up)) {
+            return TCB_UPLOAD_TOO_LARGE;
+        }
+        bytes += items[i].len;
     }
-    if (len + TCB_BATCH_ENVELOPE_BYTES > up->policy.max_bytes) {
-        return TCB_UPLOAD_TOO_LARGE;
+    if (up->pending_records == 0) {
+        return 0;
     }
-    if (up->pending_records >= up->max_pending_records ||
-        (up->pending_records > 0 && up->pending_bytes + len > up->max_pending_bytes)) {
+    if (up->pending_records + count > up->max_pending_records ||
+        up->pending_bytes + bytes > up->max_pending_bytes) {
         return TCB_UPLOAD_FULL;
     }
-    /* One halted or slow account never takes the whole budget from the others. */
-    if (up->acct_count > 1 && acct->held_records >= up->max_pending_records / 4 * 3) {
-        return TCB_UPLOAD_FULL;
+    if (up->acct_count < 2) {
+        return 0;
     }
-    int64_t now = tcb_upload_now_ms();
-    tcb_upload_account_enqueue(acct, tcb_batch_record_new(json, len, key, tag, now));
-    up->pending_records++;
-    up->pending_bytes += len;
-    acct->held_records++;
-    return 0;
+    size_t share = up->max_pending_records / 4 * 3;
+    size_t *adding = tcb_xcalloc(up->acct_count, sizeof(*adding));
+    int rc = 0;
+    for (size_t i = 0; i < count; i++) {
+        adding[acct_of[i] - up->accts]++;
+    }
+    for (size_t a = 0; a < up->acct_count; a++) {
+        if (adding[a] > 0 && up->accts[a].held_records + adding[a] > share) {
+            rc = TCB_UPLOAD_FULL;
+        }
+    }
+    free(adding);
+    return rc;
+}
+
+int tcb_uploader_submit_all(struct tcb_uploader *up, const struct tcb_upload_item *items,
+                            size_t count)
+{
+    struct tcb_upload_account *one = NULL;
+    struct tcb_upload_account **acct_of =
+        count > 1 ? tcb_xcalloc(count, sizeof(struct tcb_upload_account *)) : &one;
+    int rc = check_set(up, items, count, acct_of);
+    if (rc == 0) {
+        int64_t now = tcb_upload_now_ms();
+        for (size_t i = 0; i < count; i++) {
+            const struct tcb_upload_item *item = &items[i];
+            tcb_upload_account_enqueue(
+                acct_of[i],
+                tcb_batch_record_new(item->json, item->len, item->key, &item->tag, now));
+            up->pending_records++;
+            up->pending_bytes += item->len;
+            acct_of[i]->held_records++;
+        }
+    }
+    if (acct_of != &one) {
+        free(acct_of);
+    }
+    return rc;
+}
+
+void tcb_uploader_watch_fd(struct tcb_uploader *up, int fd)
+{
+    up->watch_fd = fd;
+}
+
+void tcb_uploader_set_share(struct tcb_uploader *up, int numerator, int denominator)
+{
+    for (size_t i = 0; i < up->acct_count; i++) {
+        struct tcb_upload_account *acct = &up->accts[i];
+        int budget = acct->account->max_in_flight;
+        if (budget < 1 || budget > TCB_CLEVERTAP_MAX_IN_FLIGHT) {
+            budget = TCB_CLEVERTAP_MAX_IN_FLIGHT;
+        }
+        int cap = budget;
+        if (denominator > 0 && numerator >= 0 && numerator < denominator) {
+            cap = (int)((long)budget * numerator / denominator);
+        }
+        tcb_aimd_set_max(&acct->aimd, cap);
+    }
 }
 
 void tcb_upload_set_halted(struct tcb_uploader *up, struct tcb_upload_account *acct, int halted,
@@ -249,11 +332,5 @@ void tcb_uploader_stats(const struct tcb_uploader *up, struct tcb_uploader_stats
 
 uint64_t tcb_upload_key_hash(const void *key, size_t len)
 {
-    const unsigned char *p = key;
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h ? h : 1;
+    return tcb_hash64(key, len);
 }

@@ -45,6 +45,8 @@ void tcb_upload_report(struct tcb_uploader *up, const struct tcb_upload_account 
         .http_status = http_status,
         .attempts = rec->attempts,
         .account = acct->account,
+        .json = rec->json,
+        .json_len = rec->len,
     };
     up->on_outcome(up->ctx, &rec->tag, &outcome);
 }
@@ -73,6 +75,9 @@ void tcb_upload_finish_record(struct tcb_uploader *up, struct tcb_upload_account
         snprintf(code_text, sizeof(code_text), "%d", code ? code : http_status);
         const char *labels[] = {label, code_text};
         tcb_counter_add(up->m.records_rejected, labels, 1);
+    } else if (result == TCB_UPLOAD_EXHAUSTED) {
+        const char *labels[] = {label};
+        tcb_counter_add(up->m.records_exhausted, labels, 1);
     }
     /* A detached record was already reported ABANDONED; its tag is not ours now. */
     if (!rec->detached) {
@@ -125,7 +130,10 @@ static int start_batch(struct tcb_uploader *up, struct tcb_upload_account *acct,
     batch->sending = 1;
     batch->attempts++;
     for (size_t i = 0; i < batch->count; i++) {
-        batch->records[i]->attempts++;
+        struct tcb_batch_record *rec = batch->records[i];
+        if (rec->attempts++ == 0) {
+            rec->first_sent_ms = now_ms;
+        }
     }
     acct->sending++;
     up->in_flight_requests++;
@@ -219,7 +227,63 @@ static size_t shed_detached(struct tcb_uploader *up, struct tcb_upload_account *
     return batch->count;
 }
 
-/* 2xx understood: per-record fates; 555s go back as a retry batch in place. */
+/* Whether a 2xx answer accounts for every record sent: "processed" plus the
+ * unprocessed entries equals the batch (a "success" may leave processed out),
+ * and a "fail" names every record. */
+static int answer_complete(const struct tcb_ct_response *resp, const unsigned char *fate, size_t n)
+{
+    if (resp->processed < 0) {
+        return resp->status == TCB_CT_STATUS_SUCCESS && resp->unprocessed_count == 0;
+    }
+    if ((size_t)resp->processed + resp->unprocessed_count != n) {
+        return 0;
+    }
+    for (size_t i = 0; resp->status == TCB_CT_STATUS_FAIL && i < n; i++) {
+        if (fate[i] == TCB_FATE_ACCEPTED) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Finishes every record of a one-record-or-more batch as EXHAUSTED. */
+static void exhaust_batch(struct tcb_uploader *up, struct tcb_upload_account *acct,
+                          struct tcb_batch *batch, int code, const char *text, int http_status)
+{
+    while (batch->count > 0) {
+        tcb_upload_finish_record(up, acct, tcb_batch_take(batch, 0), TCB_UPLOAD_EXHAUSTED, code,
+                                 text, http_status);
+    }
+    tcb_upload_drop_batch(acct, batch);
+}
+
+/* A 2xx we cannot map to every record: resend in halves until each answer is
+ * unambiguous, without the records a partition flush abandoned meanwhile. A
+ * lone record waits and goes again, within its attempt budget. */
+static void handle_ambiguous(struct tcb_uploader *up, struct tcb_upload_account *acct,
+                             struct tcb_batch *batch, const struct tcb_upload_verdict_info *info,
+                             int64_t now_ms)
+{
+    const char *labels[] = {tcb_upload_account_label(acct)};
+    tcb_counter_add(up->m.ambiguous, labels, 1);
+    TCB_WARN("upload.ambiguous",
+             "account %s: a 2xx answer did not account for each of %zu records; resending "
+             "%s",
+             labels[0], batch->count, batch->count > 1 ? "in halves" : "after a back-off");
+    if (shed_detached(up, acct, batch) == 0) {
+        tcb_upload_drop_batch(acct, batch);
+    } else if (batch->count > 1) {
+        split_in_place(up, acct, batch, 0);
+    } else if (batch->records[0]->attempts >= up->max_record_attempts) {
+        exhaust_batch(up, acct, batch, 0, "ambiguous answers until the attempt budget ran out",
+                      info->http_status);
+    } else {
+        schedule_retry(up, batch, -1, now_ms);
+    }
+}
+
+/* 2xx understood: per-record fates; 555s go back as a retry batch in place,
+ * within each record's attempt budget. */
 static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
                       struct tcb_batch *batch, const struct tcb_upload_verdict_info *info,
                       int64_t now_ms)
@@ -230,20 +294,11 @@ static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
     unsigned char *fate = tcb_xcalloc(n, sizeof(*fate));
     int *entry = tcb_xcalloc(n, sizeof(*entry));
     int mismatches = 0;
-    if (tcb_upload_map_records(&info->resp, batch, fate, entry, &mismatches) != 0 && n > 1) {
-        /* An entry names no record we sent: resend in halves until each answer is
-         * unambiguous (a one-record batch always is), without the records a
-         * partition flush abandoned meanwhile. */
+    int mapped = tcb_upload_map_records(&info->resp, batch, fate, entry, &mismatches) == 0;
+    if (!mapped || !answer_complete(&info->resp, fate, n)) {
         free(fate);
         free(entry);
-        if (shed_detached(up, acct, batch) == 0) {
-            tcb_upload_drop_batch(acct, batch);
-        } else if (batch->count > 1) {
-            split_in_place(up, acct, batch, 0);
-        }
-        TCB_WARN("upload.unmapped_entry",
-                 "account %s: an unprocessed entry names no record; resending in halves",
-                 tcb_upload_account_label(acct));
+        handle_ambiguous(up, acct, batch, info, now_ms);
         return;
     }
     const char *labels[] = {tcb_upload_account_label(acct)};
@@ -252,12 +307,16 @@ static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
     for (size_t i = 0; i < n; i++) {
         struct tcb_batch_record *rec = batch->records[i];
         batch->records[i] = NULL;
-        if (fate[i] == TCB_FATE_RETRY && !rec->detached) {
-            tcb_batch_add(retry, rec);
-        } else if (fate[i] == TCB_FATE_RETRY) {
+        const struct tcb_ct_unprocessed *u =
+            entry[i] >= 0 ? &info->resp.unprocessed[entry[i]] : NULL;
+        if (fate[i] == TCB_FATE_RETRY && rec->detached) {
             tcb_upload_finish_record(up, acct, rec, TCB_UPLOAD_ABANDONED, 0, NULL, 0);
+        } else if (fate[i] == TCB_FATE_RETRY && rec->attempts >= up->max_record_attempts) {
+            tcb_upload_finish_record(up, acct, rec, TCB_UPLOAD_EXHAUSTED, u->code, u->text,
+                                     info->http_status);
+        } else if (fate[i] == TCB_FATE_RETRY) {
+            tcb_batch_add(retry, rec);
         } else if (fate[i] == TCB_FATE_REJECTED) {
-            const struct tcb_ct_unprocessed *u = &info->resp.unprocessed[entry[i]];
             tcb_upload_finish_record(up, acct, rec, TCB_UPLOAD_REJECTED, u->code, u->text,
                                      info->http_status);
         } else {
@@ -280,6 +339,23 @@ static void handle_ok(struct tcb_uploader *up, struct tcb_upload_account *acct,
     tcb_upload_drop_batch(acct, batch);
 }
 
+/* With clevertap.max_retry_s set: whether the batch's oldest record has been
+ * retried for longer. */
+static int retry_deadline_passed(const struct tcb_uploader *up, const struct tcb_batch *batch,
+                                 int64_t now_ms)
+{
+    if (up->max_retry_ms <= 0) {
+        return 0;
+    }
+    for (size_t i = 0; i < batch->count; i++) {
+        const struct tcb_batch_record *rec = batch->records[i];
+        if (rec->first_sent_ms > 0 && now_ms - rec->first_sent_ms >= up->max_retry_ms) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void handle_retry(struct tcb_uploader *up, struct tcb_upload_account *acct,
                          struct tcb_batch *batch, const struct tcb_upload_verdict_info *info,
                          const char *retry_after, int64_t now_ms)
@@ -295,6 +371,12 @@ static void handle_retry(struct tcb_uploader *up, struct tcb_upload_account *acc
         }
         tcb_upload_set_halted(up, acct, 1, now_ms);
         batch->not_before_ms = 0; /* it is the next probe */
+    } else if (retry_deadline_passed(up, batch, now_ms)) {
+        TCB_WARN("upload.exhausted",
+                 "account %s: %s (HTTP %d) past clevertap.max_retry_s; %zu records exhausted",
+                 label, tcb_upload_reason_name(info->reason), info->http_status, batch->count);
+        exhaust_batch(up, acct, batch, info->code, info->text, info->http_status);
+        return;
     } else {
         if (info->reason == TCB_REASON_THROTTLED) {
             tcb_aimd_throttled(&acct->aimd);
@@ -444,7 +526,10 @@ int tcb_uploader_run(struct tcb_uploader *up, int timeout_ms)
     if (due != INT64_MAX && due - now_ms < wait) {
         wait = due > now_ms ? due - now_ms : 0;
     }
-    if (wait > 0 && curl_multi_poll(up->multi, NULL, 0, (int)wait, NULL) != CURLM_OK) {
+    struct curl_waitfd watched = {.fd = up->watch_fd, .events = CURL_WAIT_POLLIN};
+    unsigned int extra = up->watch_fd >= 0 ? 1 : 0;
+    if (wait > 0 &&
+        curl_multi_poll(up->multi, extra ? &watched : NULL, extra, (int)wait, NULL) != CURLM_OK) {
         return -1;
     }
     if (perform_and_drain(up) != 0) {

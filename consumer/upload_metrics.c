@@ -26,6 +26,12 @@ void tcb_upload_metrics_register(struct tcb_upload_metrics *m, struct tcb_metric
     m->records_rejected =
         tcb_metrics_counter(metrics, "tcb_upload_records_rejected_total",
                             "Records CleverTap refused for good, by CleverTap code", by_code);
+    m->records_exhausted = tcb_metrics_counter(
+        metrics, "tcb_upload_records_exhausted_total",
+        "Records whose retry budget ran out (dead-lettered as exhausted)", by_account);
+    m->ambiguous = tcb_metrics_counter(
+        metrics, "tcb_upload_ambiguous_answers_total",
+        "2xx answers that did not account for every record sent (resent in halves)", by_account);
     m->retries = tcb_metrics_counter(metrics, "tcb_upload_retries_total",
                                      "Batches scheduled for another attempt, by reason", by_reason);
     m->throttled =

@@ -34,8 +34,11 @@ struct tcb_uploader {
     size_t resp_max;                    /* response body cap per request */
     long timeout_ms, connect_timeout_ms;
     long retry_initial_ms, retry_max_ms, retry_after_max_s, auth_retry_ms;
-    int flushing;  /* send without linger */
-    int delivered; /* final outcomes in the current run call */
+    int max_record_attempts; /* requests per record before EXHAUSTED (555 path) */
+    int64_t max_retry_ms;    /* whole-request retries end in EXHAUSTED after this; 0 = never */
+    int watch_fd;            /* extra fd the wait also ends on; -1 = none */
+    int flushing;            /* send without linger */
+    int delivered;           /* final outcomes in the current run call */
     /* Readiness, read by listener threads. */
     pthread_mutex_t *ready_lock; /* a pointer so const queries may lock it */
     size_t halted_count;

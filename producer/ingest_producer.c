@@ -146,16 +146,6 @@ static void *prober_main(void *arg)
     return NULL;
 }
 
-static int has_property(const struct tcb_config *cfg, const char *key)
-{
-    for (size_t i = 0; i < cfg->kafka.properties.count; i++) {
-        if (strcmp(cfg->kafka.properties.items[i].key, key) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* Our defaults yield to kafka.properties; the delivery guarantees do not. */
 static int configure(rd_kafka_conf_t *conf, const struct tcb_config *cfg, char *err, size_t err_len)
 {
@@ -173,18 +163,8 @@ static int configure(rd_kafka_conf_t *conf, const struct tcb_config *cfg, char *
         {"socket.nagle.disable", "true"}, /* request/response latency, as the Java client */
     };
     const struct tcb_kv forced[] = {{"enable.idempotence", "true"}, {"acks", "all"}};
-    for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
-        if (!has_property(cfg, defaults[i].key) &&
-            tcb_kafka_conf_set(conf, defaults[i].key, defaults[i].value, err, err_len) != 0) {
-            return -1;
-        }
-    }
-    for (size_t i = 0; i < sizeof(forced) / sizeof(forced[0]); i++) {
-        if (tcb_kafka_conf_set(conf, forced[i].key, forced[i].value, err, err_len) != 0) {
-            return -1;
-        }
-    }
-    return 0;
+    return tcb_kafka_conf_apply(conf, cfg, defaults, sizeof(defaults) / sizeof(defaults[0]), forced,
+                                sizeof(forced) / sizeof(forced[0]), err, err_len);
 }
 
 struct tcb_ingest_producer *tcb_ingest_producer_create(const struct tcb_config *cfg,

@@ -3,15 +3,20 @@
 # installs missing Debian packages when run as root (else prints the apt-get line),
 # checks formatting and banned calls, builds with warnings as errors + ASan/UBSan,
 # runs clang-tidy (.clang-tidy) over every C file, then runs every ctest (-j2):
-# unit, integration (mock cluster, emulator) and end-to-end (a real Kafka broker
-# the ctest fixture starts from Maven Central jars and stops afterwards).
+# unit, integration (mock cluster, emulator), end-to-end (a real Kafka broker
+# the ctest fixture starts from Maven Central jars and stops afterwards) and the
+# deploy checks (label deploy; the image build with podman is label image).
 # Usage: tests/run.sh [extra ctest args...]   env BUILD_DIR (default build-test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build pkg-config gcc make clang-format clang-tidy
           librdkafka-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev
-          libcmocka-dev libgnutls28-dev kcat curl openssl python3)
+          libcmocka-dev libgnutls28-dev kcat curl openssl
+          # the deploy checks (tests/deploy): YAML, systemd-analyze, promtool, the
+          # Compose schema, and the image built and run with podman on an mmdebstrap base
+          python3 python3-yaml systemd prometheus docker-compose
+          podman runc netavark mmdebstrap uidmap)
 
 missing=()
 for p in "${packages[@]}"; do

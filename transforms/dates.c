@@ -4,8 +4,10 @@
 #include "transforms/dates.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Reads exactly n digits at *p; returns -1 when they are not all digits. */
@@ -124,22 +126,44 @@ static json_t *epoch_value(int64_t epoch)
     return json_string(buf);
 }
 
+int tcb_date_epoch(const json_t *v, int64_t *out)
+{
+    const char *s = json_string_value(v);
+    if (json_is_integer(v)) {
+        *out = number_epoch(json_integer_value(v));
+        return 0;
+    }
+    if (json_is_real(v)) {
+        double r = json_real_value(v);
+        if (r != r || r > 9.0e15 || r < -9.0e15) {
+            return -1;
+        }
+        *out = number_epoch((int64_t)r);
+        return 0;
+    }
+    if (s != NULL && strncmp(s, "$D_", 3) == 0) {
+        char *end;
+        long long n;
+        errno = 0;
+        n = strtoll(s + 3, &end, 10);
+        if (errno != 0 || end == s + 3 || *end != '\0') {
+            return -1;
+        }
+        *out = n;
+        return 0;
+    }
+    return s != NULL ? tcb_date_parse_iso8601(s, out) : -1;
+}
+
 int tcb_date_value(const json_t *v, json_t **out)
 {
     int64_t epoch;
     *out = NULL;
-    if (json_is_integer(v)) {
-        epoch = number_epoch(json_integer_value(v));
-    } else if (json_is_real(v)) {
-        double r = json_real_value(v);
-        if (r != r || r > 9.0e15 || r < -9.0e15) {
-            return 0;
-        }
-        epoch = number_epoch((int64_t)r);
-    } else if (json_is_string(v) && strncmp(json_string_value(v), "$D_", 3) == 0) {
+    if (json_is_string(v) && strncmp(json_string_value(v), "$D_", 3) == 0) {
         *out = json_incref((json_t *)v);
         return 0;
-    } else if (!json_is_string(v) || tcb_date_parse_iso8601(json_string_value(v), &epoch) != 0) {
+    }
+    if (tcb_date_epoch(v, &epoch) != 0) {
         return 0;
     }
     *out = epoch_value(epoch);

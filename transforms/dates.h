@@ -14,6 +14,11 @@
  * No offset means UTC. Returns 0 and the epoch seconds in *out, or -1. */
 int tcb_date_parse_iso8601(const char *text, int64_t *out);
 
+/* The epoch seconds of a date value (borrowed): ISO 8601 text, an integer
+ * or real epoch (milliseconds when at or above TCB_TS_MS_THRESHOLD), or
+ * "$D_<epoch>". Returns 0 with *out set, or -1 when v is no date. */
+int tcb_date_epoch(const json_t *v, int64_t *out);
+
 /* The "$D_<epoch>" form of v (borrowed): an ISO 8601 string, an integer or
  * real epoch (milliseconds converted), or a string already in $D_ form.
  * Returns 0 with *out a new reference, or with *out NULL when v is not a

@@ -13,13 +13,20 @@
 
 #include "config/config_model.h"
 
-#define TCB_TRANSFORM_MAX_RECORDS     1000    /* outputs per message; beyond: dead letter */
 #define TCB_TRANSFORM_MAX_INPUT_BYTES 1048576 /* larger values are dead-lettered unread */
 #define TCB_TRANSFORM_REASON_MAX      256
-/* Serialised records + DLQ values per message; beyond: one dead letter for the
- * message (a field copied into every event of a fan-out must not multiply a
- * 1 MiB message into a gigabyte). */
-#define TCB_TRANSFORM_MAX_OUTPUT_BYTES (8u * 1048576u)
+/* The ceilings per message are configuration: sink.max_records_per_message
+ * (outputs: records, dead letters and skips together) and
+ * sink.max_output_bytes_per_message (serialised records + DLQ values: a field
+ * copied into every event of a fan-out must not multiply a 1 MiB message into
+ * a gigabyte). Beyond either, the whole message is one dead letter. */
+
+/* Skip reasons (tcb_transform_skip.reason): short, static, fit for a metric
+ * label (tcb_sink_records_skipped_total{reason}). */
+#define TCB_SKIP_NO_USER    "no_user"         /* a notification item without a user */
+#define TCB_SKIP_BATCH_ONLY "batch_only"      /* CouponCreated carrying only a BatchID */
+#define TCB_SKIP_ROUTE      "route"           /* a route with action: skip matched */
+#define TCB_SKIP_NO_PROFILE "no_profile_data" /* profile: only, and no profile field present */
 
 /* One Kafka message. Every pointer is borrowed for the duration of the call. */
 struct tcb_transform_input {
@@ -34,15 +41,18 @@ struct tcb_transform_input {
 };
 
 /* A record ready for a batch. index = its position among this message's
- * outputs (records and dead letters share one sequence: the position in an
- * envelope, the item in a notification, 0 for a single record), so
- * (partition, offset, index) names it uniquely. */
+ * outputs (records, dead letters and skips share one sequence: the position
+ * in an envelope, the item (and identity) in a notification, 0 for a single
+ * record), so (partition, offset, index) names it uniquely. */
 struct tcb_transform_record {
     size_t index;
     const struct tcb_account *account; /* borrowed from cfg */
     char *json;                        /* compact JSON, NUL-terminated, owned by the result */
     size_t json_len;
-    int stale; /* 1 when older than sink.stale_events.after_s (kept or restamped) */
+    int stale;         /* 1 when older than sink.stale_events.after_s (kept or restamped) */
+    const char *type;  /* "event" or "profile" (static strings) */
+    uint64_t user_key; /* tcb_hash64 of the user key's text (identity, objectId, FBID or GPID):
+                          the uploader keeps one profile's records in order by it */
 };
 
 /* A verdict for the dead-letter topic. */
@@ -56,18 +66,32 @@ struct tcb_transform_dead_letter {
     size_t json_len;
 };
 
+/* An output deliberately not sent: final like an upload, never a dead
+ * letter. The consumer counts it and moves on. */
+struct tcb_transform_skip {
+    size_t index;
+    const char *reason; /* one of TCB_SKIP_* (static) */
+};
+
 struct tcb_transform_result {
     struct tcb_transform_record *records;
     size_t record_count;
     struct tcb_transform_dead_letter *dead_letters;
     size_t dead_letter_count;
+    struct tcb_transform_skip *skips;
+    size_t skip_count;
+    /* String property values above 512 bytes, under sink.long_value_policy:
+     * cut to 512 bytes (truncate) or left out (drop), over every record. */
+    size_t values_truncated;
+    size_t values_dropped;
 };
 
 /* Transforms one message. cfg and in are borrowed. On return out holds the
- * verdict for every output in index order (records and dead letters merged by
- * index); free it with tcb_transform_result_free. Returns 0, or -1 on
- * allocation failure (out is then empty and the caller retries or aborts;
- * nothing is half-filled). */
+ * verdict for every output (records, dead letters and skips, each array in
+ * index order, the indices together 0..n-1); free it with
+ * tcb_transform_result_free. Returns 0, or -1 on allocation failure inside
+ * jansson (out is then empty and the caller retries or aborts; nothing is
+ * half-filled). */
 int tcb_transform_message(const struct tcb_config *cfg, const struct tcb_transform_input *in,
                           struct tcb_transform_result *out);
 

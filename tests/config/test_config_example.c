@@ -1,6 +1,7 @@
 /* config/example.yaml must document every key of the loader's key table with
  * its default value, and must itself load cleanly: when someone adds a key
- * or changes a default without updating the example, this test fails. */
+ * or changes a default without updating the example, this test fails. Keys of
+ * list entries (routes, transforms) may be spread over several entries. */
 #include "config/config.h"
 #include "config/config_keys.h"
 
@@ -34,15 +35,30 @@ static const yaml_node_t *child(const yaml_node_t *map, const char *name)
     return NULL;
 }
 
-static void check_schema(const struct tcb_schema *schema, const yaml_node_t *map,
-                         const char *prefix)
+#define MAX_MAPS 64
+
+/* Checks schema against maps[0..count): the mappings that document it (one
+ * for a section, every entry for a list of objects). Each key must appear in
+ * at least one of them, and a key with a default must show it in at least
+ * one, so a list's entries can show realistic values (a route that matches
+ * real input) while every key and default is still documented. */
+static void check_schema(const struct tcb_schema *schema, const yaml_node_t *const *maps,
+                         size_t count, const char *prefix)
 {
     for (size_t i = 0; i < schema->key_count; i++) {
         const struct tcb_key *key = &schema->keys[i];
+        const yaml_node_t *found[MAX_MAPS];
+        size_t n = 0;
+        int shows_default = 0;
         char path[256];
         snprintf(path, sizeof(path), "%s%s", prefix, key->name);
-        const yaml_node_t *node = child(map, key->name);
-        if (!node) {
+        for (size_t m = 0; m < count; m++) {
+            const yaml_node_t *node = child(maps[m], key->name);
+            if (node && n < MAX_MAPS) {
+                found[n++] = node;
+            }
+        }
+        if (n == 0) {
             print_error("%s: key %s is not documented\n", EXAMPLE, path);
             problems++;
             continue;
@@ -50,26 +66,36 @@ static void check_schema(const struct tcb_schema *schema, const yaml_node_t *map
         if (key->type == TCB_KEY_SECTION) {
             char sub[300];
             snprintf(sub, sizeof(sub), "%s.", path);
-            check_schema(key->sub, node, sub);
+            check_schema(key->sub, found, n, sub);
         } else if (key->type == TCB_KEY_OBJECT_LIST) {
+            const yaml_node_t *entries[MAX_MAPS];
+            size_t entry_count = 0;
             char sub[300];
-            snprintf(sub, sizeof(sub), "%s[0].", path);
-            const yaml_node_t *first =
-                node->type == YAML_SEQUENCE_NODE &&
-                        node->data.sequence.items.top > node->data.sequence.items.start
-                    ? yaml_document_get_node(&doc, node->data.sequence.items.start[0])
-                    : NULL;
-            if (!first) {
+            snprintf(sub, sizeof(sub), "%s[].", path);
+            for (size_t f = 0; f < n; f++) {
+                if (found[f]->type != YAML_SEQUENCE_NODE) {
+                    continue;
+                }
+                for (yaml_node_item_t *it = found[f]->data.sequence.items.start;
+                     it < found[f]->data.sequence.items.top && entry_count < MAX_MAPS; it++) {
+                    entries[entry_count++] = yaml_document_get_node(&doc, *it);
+                }
+            }
+            if (entry_count == 0) {
                 print_error("%s: %s needs one example entry\n", EXAMPLE, path);
                 problems++;
                 continue;
             }
-            check_schema(key->sub, first, sub);
+            check_schema(key->sub, entries, entry_count, sub);
         } else if (key->default_value) {
-            const char *shown =
-                node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value : "";
-            if (strcmp(shown, key->default_value) != 0) {
-                print_error("%s: %s shows '%s' but the default is '%s'\n", EXAMPLE, path, shown,
+            for (size_t f = 0; f < n; f++) {
+                const char *shown = found[f]->type == YAML_SCALAR_NODE
+                                        ? (const char *)found[f]->data.scalar.value
+                                        : "";
+                shows_default |= strcmp(shown, key->default_value) == 0;
+            }
+            if (!shows_default) {
+                print_error("%s: %s never shows its default '%s'\n", EXAMPLE, path,
                             key->default_value);
                 problems++;
             }
@@ -87,7 +113,8 @@ static void test_example_documents_every_key_with_its_default(void **state)
     yaml_parser_set_input_file(&parser, f);
     assert_true(yaml_parser_load(&parser, &doc));
     problems = 0;
-    check_schema(tcb_config_root_schema(), yaml_document_get_root_node(&doc), "");
+    const yaml_node_t *root = yaml_document_get_root_node(&doc);
+    check_schema(tcb_config_root_schema(), &root, 1, "");
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
     fclose(f);

@@ -170,6 +170,10 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->sink.stale_after_s, 7200);
     assert_int_equal(cfg->sink.stale_policy, TCB_STALE_KEEP);
     assert_int_equal(cfg->sink.keyed_ordering, 1);
+    assert_int_equal(cfg->sink.max_records_per_message, 10000);
+    assert_int_equal(cfg->sink.max_output_bytes_per_message, 8388608);
+    assert_int_equal(cfg->sink.no_user_policy, TCB_NO_USER_SKIP);
+    assert_int_equal(cfg->sink.long_value_policy, TCB_LONG_VALUE_TRUNCATE);
     assert_string_equal(cfg->log.format, "json");
     tcb_config_destroy(cfg);
 }

@@ -49,11 +49,36 @@ static const char yaml[] =
     "  - name: \"flat\"\n"
     "    match: { event_name: \"Flat\" }\n"
     "    transform: \"flat\"\n"
+    "  - name: \"welcome\"\n"
+    "    match: { notification_type: \"CouponCreated\", fields: { \"/campaignId\": \"7\" } }\n"
+    "    transform: \"welcome\"\n"
+    "    required_properties: [ \"CouponCode\" ]\n"
+    "  - name: \"manual\"\n"
+    "    match: { notification_type: \"LoyaltyPointsAdded\", fields: { TypeOfChange: \"m\" } }\n"
+    "    action: \"skip\"\n"
+    "  - name: \"tiers\"\n"
+    "    match: { notification_type: \"TierUpgrade\" }\n"
+    "    transform: \"tier\"\n"
+    "  - name: \"balances\"\n"
+    "    match: { notification_type: \"LoyaltyAddedDeductedPointsBalances\" }\n"
+    "    transform: \"balance\"\n"
     "transforms:\n"
     "  - name: \"flat\"\n"
     "    nested: \"flatten\"\n"
     "    date_fields: [ \"when\" ]\n"
-    "    constants: { \"$source\": \"Talon.One\", \"Channel\": \"email\" }\n";
+    "    constants: { \"$source\": \"Talon.One\", \"Channel\": \"email\" }\n"
+    "    ts_field: \"evtData.when\"\n"
+    "  - name: \"welcome\"\n"
+    "    event_name: \"Welcome Coupon\"\n"
+    "    rename: { CouponCode: \"Code\" }\n"
+    "    include: [ \"created\" ]\n"
+    "    date_fields: [ \"created\" ]\n"
+    "  - name: \"tier\"\n"
+    "    profile: \"also\"\n"
+    "    ts_field: \"TimestampOfTierChange\"\n"
+    "  - name: \"balance\"\n"
+    "    event_per: \"notification\"\n"
+    "    profile: \"only\"\n";
 
 static const char *const inputs[] = {
     "{\"d\":[{\"type\":\"event\",\"evtName\":\"Coupon Generated\",\"identity\":\"u1\","
@@ -68,6 +93,26 @@ static const char *const inputs[] = {
     "\"2023-01-01\",\"deep\":{\"x\":{\"y\":[1,{\"z\":2}]}}}}",
     "{\"NotificationType\":\"Unknown\"}",
     "not json at all",
+    "{\"NotificationType\":\"CouponCreated\",\"data\":[{\"value\":\"W1\",\"campaignId\":7,"
+    "\"recipientIntegrationId\":\"u1\",\"created\":\"2020-06-10T09:05:27Z\"},{\"value\":\"W2\","
+    "\"campaignId\":7},{\"value\":\"${$CouponCode}\",\"recipientIntegrationId\":\"u3\"}]}",
+    "{\"NotificationType\":\"TierUpgrade\",\"Data\":[{\"CustomerProfileID\":\"a\",\"CurrentTier\":"
+    "\"Gold\",\"TierExpirationDate\":\"2023-12-01T12:23:00+02:00\",\"TimestampOfTierChange\":"
+    "\"2023-10-26T12:23:00+02:00\"},{\"CustomerProfileID\":\"b\",\"TimestampOfTierChange\":\"x\"}]"
+    "}",
+    "{\"NotificationType\":\"LoyaltyAddedDeductedPointsBalances\",\"ProfileIntegrationID\":\"p\","
+    "\"CurrentPoints\":4,\"Actions\":[{\"Amount\":1},{\"Amount\":2}]}",
+    "{\"NotificationType\":\"LoyaltyPointsAdded\",\"TypeOfChange\":\"m\",\"ProfileIntegrationID\":"
+    "\"p\"}",
+    "{\"NotificationType\":\"CouponCreated\",\"BatchID\":\"b\"}",
+    "{\"type\":\"event\",\"evtName\":\"e\",\"identity\":\"u\",\"evtData\":{\"long\":\""
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+    "xxxxxxxx\"}}",
 };
 
 /* Every verdict of a result as one text (new malloc'd string). */
@@ -85,6 +130,10 @@ static char *describe(const struct tcb_transform_result *res)
                 res->dead_letters[i].code, res->dead_letters[i].reason,
                 res->dead_letters[i].json != NULL ? res->dead_letters[i].json : "-");
     }
+    for (size_t i = 0; i < res->skip_count; i++) {
+        fprintf(f, "S%zu %s\n", res->skips[i].index, res->skips[i].reason);
+    }
+    fprintf(f, "T%zu D%zu\n", res->values_truncated, res->values_dropped);
     fclose(f);
     return text;
 }
@@ -108,7 +157,8 @@ static int run_once(const struct tcb_config *cfg, const char *input, long n, con
         assert_true(triggered);
         assert_null(res.records);
         assert_null(res.dead_letters);
-        assert_int_equal(res.record_count + res.dead_letter_count, 0);
+        assert_null(res.skips);
+        assert_int_equal(res.record_count + res.dead_letter_count + res.skip_count, 0);
     } else if (expected != NULL) {
         char *actual = describe(&res);
         assert_string_equal(actual, expected);

@@ -1,8 +1,9 @@
 /* Golden cases for `clevertap-sink --transform`: each folder of
  * tests/transforms/golden/ holds input.json (message values, one a line; one
  * pretty JSON document is fed as one line), optional headers.json and
- * config.yaml (else golden/default.yaml), and expected.json, the exact output
- * at TCB_TRANSFORM_NOW=1700000000. TCB_GOLDEN_UPDATE=1 rewrites expected.json
+ * config.yaml (else config-path, naming a shipped file such as
+ * config/example.yaml, else golden/default.yaml), and expected.json, the
+ * exact output at TCB_TRANSFORM_NOW=1700000000. TCB_GOLDEN_UPDATE=1 rewrites expected.json
  * (authoring only: every expected file is reviewed by hand); it refuses to
  * run when CI is set, since a rewritten file can never fail its comparison. */
 #include <dirent.h>
@@ -81,13 +82,36 @@ static const char *prepare_input(const char *case_dir)
     return tmp;
 }
 
+/* The shipped file named by case_dir/config-path into path; 0, or -1 when
+ * the case has none. The shipped example takes its secrets from the
+ * environment: any value will do here. */
+static int shipped_config(const char *case_dir, char *path, size_t path_len)
+{
+    char ref[512];
+    size_t len = 0;
+    char *text;
+    snprintf(ref, sizeof(ref), "%s/config-path", case_dir);
+    text = slurp(ref, &len);
+    if (text == NULL) {
+        return -1;
+    }
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' ')) {
+        text[--len] = '\0';
+    }
+    snprintf(path, path_len, "%s", text);
+    free(text);
+    setenv("CLEVERTAP_PASSCODE_SHOP_EU", "golden-passcode", 1);
+    setenv("TALON_NOTIFICATION_SECRET", "golden-secret", 1);
+    return 0;
+}
+
 static struct tcb_config *load_config(const char *case_dir)
 {
     char path[512];
     struct tcb_config_diag diag = {0};
     struct tcb_config *cfg;
     snprintf(path, sizeof(path), "%s/config.yaml", case_dir);
-    if (!exists(path)) {
+    if (!exists(path) && shipped_config(case_dir, path, sizeof(path)) != 0) {
         snprintf(path, sizeof(path), "%s/default.yaml", GOLDEN_DIR);
     }
     cfg = tcb_config_load_file(path, &diag);

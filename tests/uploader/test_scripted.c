@@ -1,6 +1,7 @@
 /* The uploader against a scripted HTTP peer for answers the emulator does not
  * give: the request's headers, Retry-After honoured, 403 halting and probing at
- * auth_retry_ms, an unreadable 200 answer resent in halves, and 404 halting the account like 403 (a
+ * auth_retry_ms, an unreadable or ambiguous 200 answer resent in halves (a lone record within its
+ * attempt budget), all-or-nothing submits, and 404 halting the account like 403 (a
  * wrong endpoint) rather than split down to single-record rejections; records a revoke or a
  * shutdown abandoned are never sent again, and keyed ordering survives both. Time is only checked
  * as a lower bound the uploader promises (it waited at least that long). */
@@ -162,6 +163,106 @@ static void test_unreadable_200_resent_in_halves(void **state)
     assert_int_equal(c->req[1].records, 2);
     assert_int_equal(c->req[2].records, 2);
     for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(c->out.result[i], TCB_UPLOAD_ACCEPTED);
+    }
+}
+
+/* A 200 whose processed count does not add up to the records sent is
+ * ambiguous: no record counts as accepted until an answer accounts for it. */
+static void test_ambiguous_count_resent_in_halves(void **state)
+{
+    (void)state;
+    static const struct script_reply replies[] = {
+        {.status = 200, .body = "{\"status\":\"success\",\"processed\":3,\"unprocessed\":[]}"},
+    };
+    struct scripted *c = begin(replies, 1, 4, 4);
+    finish(c, 4);
+    assert_int_equal(c->req_count, 3);
+    assert_int_equal(c->req[1].records + c->req[2].records, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(c->out.result[i], TCB_UPLOAD_ACCEPTED);
+        assert_int_equal(c->out.attempts[i], 2);
+    }
+}
+
+/* A "fail" must name every record: one that names only the first of two
+ * leaves the second's fate unknown, so both go again, one by one. */
+static void test_fail_naming_one_of_two_is_ambiguous(void **state)
+{
+    (void)state;
+    static const struct script_reply replies[] = {
+        {.status = 200,
+         .body = "{\"status\":\"fail\",\"processed\":1,\"unprocessed\":[{\"status\":\"fail\","
+                 "\"code\":515,\"error\":\"Email is not valid.Skipped record number : 1\"}]}"},
+    };
+    struct scripted *c = begin(replies, 1, 2, 2);
+    finish(c, 2);
+    assert_int_equal(c->req_count, 3);
+    assert_int_equal(c->req[1].records, 1);
+    assert_int_equal(c->req[2].records, 1);
+    assert_int_equal(c->out.result[0], TCB_UPLOAD_ACCEPTED);
+    assert_int_equal(c->out.result[1], TCB_UPLOAD_ACCEPTED);
+}
+
+/* A lone record answered ambiguously waits and goes again, within
+ * clevertap.max_record_attempts; then it is exhausted, not accepted. */
+static void test_lone_ambiguous_record_exhausts(void **state)
+{
+    (void)state;
+    static const struct script_reply replies[] = {
+        {.status = 200, .body = "{\"status\":\"success\",\"processed\":0,\"unprocessed\":[]}"},
+        {.status = 200, .body = "{\"status\":\"success\",\"processed\":0,\"unprocessed\":[]}"},
+        {.status = 200, .body = "{\"status\":\"success\",\"processed\":0,\"unprocessed\":[]}"},
+    };
+    struct scripted *c = start(replies, 3, 1, 1, "", 0);
+    struct tcb_config *cfg = c->cfg;
+    cfg->clevertap.max_record_attempts = 3;
+    tcb_uploader_destroy(c->up);
+    struct tcb_uploader_options opts = {
+        .cfg = cfg, .on_outcome = up_outcomes_cb, .ctx = &c->out, .seed = 1};
+    char err[256] = "";
+    c->up = tcb_uploader_create(&opts, err, sizeof(err));
+    assert_non_null(c->up);
+    submit(c, 0, 0, 0, 0);
+    finish(c, 1);
+    assert_int_equal(c->req_count, 3);
+    assert_int_equal(c->out.result[0], TCB_UPLOAD_EXHAUSTED);
+    assert_int_equal(c->out.attempts[0], 3);
+}
+
+/* submit_all queues a message's records together or not at all; an empty
+ * uploader takes a set larger than its bounds (the message must go through). */
+static void test_submit_all_is_all_or_nothing(void **state)
+{
+    (void)state;
+    struct scripted *c = start(NULL, 0, 16, 10, "", 0);
+    tcb_uploader_destroy(c->up);
+    struct tcb_uploader_options opts = {.cfg = c->cfg,
+                                        .on_outcome = up_outcomes_cb,
+                                        .ctx = &c->out,
+                                        .seed = 1,
+                                        .max_pending_records = 4};
+    char err[256] = "";
+    c->up = tcb_uploader_create(&opts, err, sizeof(err));
+    assert_non_null(c->up);
+    char json[16][256];
+    struct tcb_upload_item items[16];
+    for (int i = 0; i < 16; i++) {
+        size_t len = up_event(json[i], sizeof(json[i]), i, i);
+        items[i] = (struct tcb_upload_item){.account = &c->cfg->clevertap.accounts[0],
+                                            .json = json[i],
+                                            .len = len,
+                                            .tag = {.offset = i}};
+    }
+    struct tcb_uploader_stats stats;
+    assert_int_equal(tcb_uploader_submit_all(c->up, items, 3), 0);
+    assert_int_equal(tcb_uploader_submit_all(c->up, items + 3, 2), TCB_UPLOAD_FULL);
+    tcb_uploader_stats(c->up, &stats);
+    assert_int_equal(stats.pending_records, 3); /* none of the two went in */
+    assert_int_equal(up_run_until(c->up, &c->out, 3, 20000), 3);
+    assert_int_equal(tcb_uploader_submit_all(c->up, items + 3, 13), 0); /* empty: any size */
+    finish(c, 16);
+    for (size_t i = 0; i < 16; i++) {
         assert_int_equal(c->out.result[i], TCB_UPLOAD_ACCEPTED);
     }
 }
@@ -345,6 +446,10 @@ int main(void)
         cmocka_unit_test_teardown(test_retry_after_honoured, teardown),
         cmocka_unit_test_teardown(test_retry_after_max_zero_ignores_header, teardown),
         cmocka_unit_test_teardown(test_unreadable_200_resent_in_halves, teardown),
+        cmocka_unit_test_teardown(test_ambiguous_count_resent_in_halves, teardown),
+        cmocka_unit_test_teardown(test_fail_naming_one_of_two_is_ambiguous, teardown),
+        cmocka_unit_test_teardown(test_lone_ambiguous_record_exhausts, teardown),
+        cmocka_unit_test_teardown(test_submit_all_is_all_or_nothing, teardown),
         cmocka_unit_test_teardown(test_403_halts_then_probes, teardown),
         cmocka_unit_test_teardown(test_404_halts_instead_of_dead_lettering, teardown),
         cmocka_unit_test_teardown(test_redirect_halts_the_account, teardown),

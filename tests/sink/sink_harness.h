@@ -1,0 +1,133 @@
+/* Test harness for clevertap-sink's integration tests: kafka-dev-broker (the
+ * source topic and the DLQ), one clevertap-emulator with both test accounts,
+ * and clevertap-sink members as real processes on loopback; a producer that
+ * remembers where each test message landed; readers for what the emulator
+ * recorded, what the DLQ holds and what the group committed. Test-only code:
+ * setup failures fail the test through cmocka. */
+#ifndef TCB_TESTS_SINK_HARNESS_H
+#define TCB_TESTS_SINK_HARNESS_H
+
+#include "tests/emulator/emulator_harness.h"
+#include "tests/ingest/ingest_harness.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SINK_TOPIC "sink.test"
+#define SINK_DLQ   "sink.test.dlq"
+#define SINK_GROUP "sink-test"
+
+struct sink_env {
+    struct harness_broker broker;
+    struct tcb_test_emu emu;
+    int partitions;
+};
+
+/* Starts the broker (SINK_TOPIC with partitions, SINK_DLQ with 1) and the
+ * emulator with emu_args (NULL-terminated, may be NULL). Fails the test on error. */
+void sink_env_start(struct sink_env *env, int partitions, const char *const *emu_args);
+/* Restarts the emulator on the same port and record file with new arguments. */
+void sink_env_restart_emulator(struct sink_env *env, const char *const *emu_args);
+void sink_env_stop(struct sink_env *env);
+
+struct sink_proc {
+    pid_t pid;
+    int ops_port;
+    char config_path[512];
+    char log_path[512];
+};
+
+/* Configuration knobs: YAML lines appended to each section (may be NULL). */
+struct sink_opts {
+    const char *passcode_2;      /* account "two"'s passcode; NULL = the right one */
+    const char *kafka_extra;     /* 2-space indented keys for kafka: */
+    const char *clevertap_extra; /* for clevertap: */
+    const char *sink_extra;      /* for sink: */
+    const char *tail;            /* top-level sections (routes, transforms) */
+    int request_timeout_ms;      /* clevertap.request_timeout_ms; 0 = 2000 */
+    int shutdown_timeout_ms;     /* sink.shutdown_timeout_ms; 0 = 5000 */
+};
+
+/* Starts a sink member named name (config and log in the test directory) and
+ * waits until its /healthz answers. Fails the test when it does not start. */
+void sink_start(struct sink_proc *p, const struct sink_env *env, const char *name,
+                const struct sink_opts *opts);
+/* Sends sig and waits up to 60 s; returns the exit status (128 + signal when
+ * killed by one), or -1 when it had to be killed. */
+int sink_stop(struct sink_proc *p, int sig);
+/* GET path on the member's operations port; returns the HTTP status. */
+int sink_http_get(const struct sink_proc *p, const char *path, char *body, size_t len);
+/* The value of a metric line `name{labels} value` (labels may be "" for none;
+ * summed over series when labels is NULL), or -1 when absent. */
+double sink_metric(const struct sink_proc *p, const char *name, const char *labels);
+/* Prints the member's log to stderr (on failures). */
+void sink_print_log(const struct sink_proc *p);
+
+/* One test message. */
+struct sink_msg {
+    char value[2048];
+    char key[64];             /* "" = no key */
+    int32_t partition;        /* -1 = by key */
+    const char *headers[8];   /* "name=value" strings, NULL-terminated */
+    char header_text[2][128]; /* room for makers' own "name=value" strings */
+};
+
+struct sink_where {
+    int32_t partition;
+    int64_t offset;
+};
+
+/* Produces count messages built by make(i, msg, ctx) and waits for Kafka's
+ * acknowledgements; where[i] receives where message i landed (may be NULL). */
+void sink_produce(const struct sink_env *env, size_t count,
+                  void (*make)(size_t i, struct sink_msg *msg, void *ctx), void *ctx,
+                  struct sink_where *where);
+
+/* Reads the emulator's record file: counts[seq]++ for each record whose
+ * evtData.seq is below n, and accounts[seq] (may be NULL) receives the account
+ * id's first character ('W' or 'T'); order (may be NULL) receives the seqs in
+ * file order. Returns the lines read. */
+size_t sink_recorded(const struct sink_env *env, int *counts, char *accounts, size_t n,
+                     long *order);
+
+struct sink_dlq_msg {
+    int32_t src_partition;
+    int64_t src_offset;
+    long output_index;
+    char stage[32];
+    int code;
+    int http_status;
+    int attempts;
+    char reason[256];
+    char account[64];
+    char key[64];
+    char value[2048];
+    char request_id[64]; /* the source message's request-id header, "" when absent */
+};
+
+/* Reads the whole DLQ topic. Returns a new array (free()) and its size. */
+struct sink_dlq_msg *sink_read_dlq(const struct sink_env *env, size_t *count);
+
+/* The group's committed offset per partition of SINK_TOPIC into out[]
+ * (RD_KAFKA_OFFSET_INVALID when none); returns 0 or -1. */
+int sink_committed(const struct sink_env *env, const char *group, int64_t *out);
+
+/* Waits until the group committed every partition to its high watermark, up
+ * to timeout_ms. Returns 1 when it did. */
+int sink_wait_committed_to_end(const struct sink_env *env, const char *group, int timeout_ms);
+
+/* Waits until check(ctx) returns 1 (polled every 100 ms), up to timeout_ms.
+ * Returns 1 when it did. */
+int sink_wait(int (*check)(void *ctx), void *ctx, int timeout_ms);
+
+/* A cmocka teardown: kills every sink member still running and stops the
+ * environment started last, so a failed test leaves no process behind. */
+int sink_teardown(void **state);
+/* A cmocka group teardown: removes the test directory (logs, configs). */
+int sink_group_teardown(void **state);
+
+long long sink_now_ms(void);
+void sink_sleep_ms(int ms);
+
+#endif
