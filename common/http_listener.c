@@ -115,7 +115,7 @@ struct tcb_http_listener *tcb_http_listener_start(const char *listen, struct tcb
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)LISTENER_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)LISTENER_TIMEOUT_S, MHD_OPTION_END);
     if (!listener->daemon) {
-        snprintf(err, err_len, "cannot listen on %s (address in use or not local?)", listen);
+        snprintf(err, err_len, "cannot listen (address in use or not local?)");
         free(listener);
         return NULL;
     }

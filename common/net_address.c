@@ -1,5 +1,6 @@
 /* "HOST:PORT" parsing for listeners: numeric IPv4 and bracketed IPv6 only, so
- * a listen address never triggers a DNS lookup. */
+ * a listen address never triggers a DNS lookup. Messages never quote the
+ * address: it may have come from ${...}. */
 #include "common/net_address.h"
 
 #include <arpa/inet.h>
@@ -36,7 +37,7 @@ int tcb_net_parse_listen(const char *text, struct sockaddr_storage *addr, sockle
     if (text[0] == '[') {
         const char *close = strchr(text, ']');
         if (!close || close[1] != ':' || (size_t)(close - text - 1) >= sizeof(host)) {
-            snprintf(err, err_len, "listen address '%s' is not [IPv6]:PORT", text);
+            snprintf(err, err_len, "listen address is not [IPv6]:PORT");
             return -1;
         }
         memcpy(host, text + 1, (size_t)(close - text - 1));
@@ -45,7 +46,7 @@ int tcb_net_parse_listen(const char *text, struct sockaddr_storage *addr, sockle
     } else {
         const char *colon = strrchr(text, ':');
         if (!colon || (size_t)(colon - text) >= sizeof(host)) {
-            snprintf(err, err_len, "listen address '%s' is not HOST:PORT", text);
+            snprintf(err, err_len, "listen address is not HOST:PORT");
             return -1;
         }
         memcpy(host, text, (size_t)(colon - text));
@@ -53,7 +54,7 @@ int tcb_net_parse_listen(const char *text, struct sockaddr_storage *addr, sockle
         port_text = colon + 1;
     }
     if (parse_port(port_text, &port) != 0) {
-        snprintf(err, err_len, "listen address '%s' has no valid port (0-65535)", text);
+        snprintf(err, err_len, "listen address has no valid port (0-65535)");
         return -1;
     }
     if (strcmp(host, "localhost") == 0) {
@@ -74,7 +75,7 @@ int tcb_net_parse_listen(const char *text, struct sockaddr_storage *addr, sockle
         *addr_len = sizeof(*v6);
         return 0;
     }
-    snprintf(err, err_len, "listen address '%s' has no numeric IP address", text);
+    snprintf(err, err_len, "listen address has no numeric IP address");
     return -1;
 }
 

@@ -1,5 +1,7 @@
 /* Process-wide stop request: SIGTERM and SIGINT set a flag the main loops
- * poll; SIGPIPE is ignored. Only main() installs it. */
+ * poll; SIGHUP sets a reload flag (a daemon without anything to reload just
+ * never takes it, so SIGHUP no longer kills it); SIGPIPE is ignored. Only
+ * main() installs it. */
 #ifndef TCB_COMMON_SIGNALS_H
 #define TCB_COMMON_SIGNALS_H
 
@@ -9,5 +11,7 @@ int tcb_signals_install(void);
 int tcb_signals_stop_requested(void);
 /* Requests a stop from code (tests, fatal conditions). Async-signal-safe. */
 void tcb_signals_request_stop(void);
+/* 1 once per SIGHUP received since the last call (several may merge). */
+int tcb_signals_take_reload(void);
 
 #endif

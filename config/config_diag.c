@@ -61,3 +61,43 @@ void tcb_config_error_at(struct tcb_config_loader *loader, const yaml_node_t *no
     size_t col = node ? node->start_mark.column + 1 : 1;
     tcb_config_diag_add(loader->diag, loader->path, line, col, "%s", message);
 }
+
+void tcb_config_describe_value(const struct tcb_config_shown *value, char *out, size_t out_len)
+{
+    const yaml_node_t *node = value->node;
+    if (node == NULL || value->secret || node->type != YAML_SCALAR_NODE ||
+        strstr((const char *)node->data.scalar.value, "${") != NULL) {
+        snprintf(out, out_len, "the value");
+        return;
+    }
+    snprintf(out, out_len, "'%.64s'", (const char *)node->data.scalar.value);
+}
+
+void tcb_config_error_values(struct tcb_config_loader *loader, const yaml_node_t *node,
+                             const char *template, const struct tcb_config_shown *values,
+                             size_t count)
+{
+    char message[768];
+    char shown[80];
+    size_t len = 0;
+    size_t next = 0;
+    message[0] = '\0';
+    for (const char *p = template; *p != '\0' && len + 1 < sizeof(message); p++) {
+        if (p[0] == '%' && p[1] == 'V') {
+            if (next < count) {
+                tcb_config_describe_value(&values[next++], shown, sizeof(shown));
+            } else {
+                snprintf(shown, sizeof(shown), "?");
+            }
+            len += (size_t)snprintf(message + len, sizeof(message) - len, "%s", shown);
+            p++;
+            continue;
+        }
+        message[len++] = *p;
+        message[len] = '\0';
+    }
+    if (len >= sizeof(message)) {
+        message[sizeof(message) - 1] = '\0';
+    }
+    tcb_config_error_at(loader, node, "%s", message);
+}

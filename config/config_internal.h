@@ -15,9 +15,13 @@ void tcb_config_diag_add(struct tcb_config_diag *diag, const char *path, size_t 
                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Expands ${NAME}, ${NAME:-fallback} and ${file:/path} in raw ("$${" is a
- * literal "${"). Returns a new string in *out, or -1 with a message in err
- * naming the variable or file (never a value). Files are read up to 64 KiB,
- * trailing newlines dropped. */
+ * literal "${"). A fallback may itself hold ${...} (nested up to
+ * TCB_CONFIG_SUBST_MAX_DEPTH deep), expanded only when NAME is unset. Returns
+ * a new string in *out, or -1 with a message in err naming the variable or
+ * file (never a value). Files must be regular files after following links
+ * (a FIFO, a device or /dev/stdin is an error, never a wait); they are read
+ * up to 64 KiB, trailing newlines dropped. */
+#define TCB_CONFIG_SUBST_MAX_DEPTH 4
 int tcb_config_substitute(const char *raw, char **out, char *err, size_t err_len);
 
 struct tcb_config_loader {
@@ -27,9 +31,33 @@ struct tcb_config_loader {
     size_t errors;
 };
 
-/* Reports a problem at node's start (or 1:1 when node is NULL). */
+/* Reports a problem at node's start (or 1:1 when node is NULL). Never pass
+ * a configuration value in fmt's arguments: messages about values go through
+ * tcb_config_error_values, the one place that shows them. */
 void tcb_config_error_at(struct tcb_config_loader *loader, const yaml_node_t *node, const char *fmt,
                          ...) __attribute__((format(printf, 3, 4)));
+
+/* A value a diagnostic talks about: its YAML node and whether its key holds
+ * a secret. */
+struct tcb_config_shown {
+    const yaml_node_t *node;
+    int secret;
+};
+
+/* The one place that turns a configuration value into diagnostic text:
+ * writes the value as written in the file, quoted, when it is a plain
+ * literal scalar of a non-secret key; otherwise "the value". A value that
+ * came from ${...} is never shown, whatever key it sits under (an
+ * environment variable or a file may hold a secret), and neither is
+ * anything under a secret key. */
+void tcb_config_describe_value(const struct tcb_config_shown *value, char *out, size_t out_len);
+
+/* Reports a problem at node whose message is template with each "%V"
+ * replaced by the i-th value's description (tcb_config_describe_value).
+ * template is a fixed text from the code, not a printf format. */
+void tcb_config_error_values(struct tcb_config_loader *loader, const yaml_node_t *node,
+                             const char *template, const struct tcb_config_shown *values,
+                             size_t count);
 
 /* Applies every key's default under schema to base (recursively for sections). */
 int tcb_config_apply_defaults(const struct tcb_schema *schema, void *base);

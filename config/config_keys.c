@@ -137,12 +137,22 @@ static const struct tcb_key clevertap_keys[] = {
 };
 
 static const struct tcb_key ingest_keys[] = {
-    STR(struct tcb_config_ingest, listen, "127.0.0.1:8080", "webhook listener HOST:PORT"),
+    STR(struct tcb_config_ingest, listen, "127.0.0.1:8080",
+        "webhook listener HOST:PORT (port 0: any free port)"),
     STR(struct tcb_config_ingest, metrics_listen, "127.0.0.1:9464", "/healthz /readyz /metrics"),
     LONG(struct tcb_config_ingest, max_body_bytes, "1048576", 1024, 67108864,
          "largest request body (413 above)"),
-    INT(struct tcb_config_ingest, max_connections, "256", 1, 65536, "concurrent HTTP connections"),
-    INT(struct tcb_config_ingest, connection_timeout_s, "30", 1, 3600, "idle/slow client timeout"),
+    INT(struct tcb_config_ingest, max_connections, "256", 1, 65536,
+        "concurrent HTTP connections; past it the one longest without a complete request "
+        "head is closed"),
+    INT(struct tcb_config_ingest, connection_timeout_s, "30", 1, 3600,
+        "idle keep-alive connection, or a client not reading its answer"),
+    INT(struct tcb_config_ingest, head_timeout_s, "10", 1, 600,
+        "connect (keep-alive: first byte) to a complete request head, TLS handshake included"),
+    INT(struct tcb_config_ingest, body_timeout_s, "30", 1, 3600,
+        "complete request head to complete body"),
+    LONG(struct tcb_config_ingest, max_inflight_bytes, "67108864", 1024, 17179869184L,
+         "request body bytes held at once across all connections (503 + Retry-After above)"),
     INT(struct tcb_config_ingest, produce_timeout_ms, "10000", 100, 300000,
         "503 when Kafka has not acknowledged by then"),
     INT(struct tcb_config_ingest, max_queue_messages, "100000", 100, 10000000,
@@ -156,6 +166,16 @@ static const struct tcb_key ingest_keys[] = {
         "header carrying the notification secret (Basic auth password also accepted)"),
     STR(struct tcb_config_ingest, notification_account, NULL,
         "clevertap-account header put on notifications"),
+    STR(struct tcb_config_ingest, request_id_header, NULL,
+        "request header taken as the request id (before X-UUID)"),
+    {.name = "request_id_from_body",
+     .type = TCB_KEY_BOOL,
+     .offset = offsetof(struct tcb_config_ingest, request_id_from_body),
+     .default_value = "false",
+     .description = "without a request id header: a hash of account and body as request id"},
+    STR(struct tcb_config_ingest, tls_cert_file, NULL,
+        "PEM certificate chain: the webhook listener speaks HTTPS (reloaded on SIGHUP)"),
+    STR(struct tcb_config_ingest, tls_key_file, NULL, "PEM private key of tls_cert_file"),
 };
 
 static const struct tcb_key batch_keys[] = {

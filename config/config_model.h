@@ -63,12 +63,19 @@ struct tcb_config_ingest {
     char *metrics_listen;
     long max_body_bytes;
     int max_connections;
-    int connection_timeout_s;
+    int connection_timeout_s;         /* idle keep-alive connection / stalled write */
+    int head_timeout_s;               /* connect (or first byte) to a complete request head */
+    int body_timeout_s;               /* complete head to complete body */
+    long max_inflight_bytes;          /* request bytes held at once, all connections */
     int produce_timeout_ms;           /* answer 503 when Kafka has not acked by then */
     int max_queue_messages;           /* librdkafka queue.buffering.max.messages */
     char *notification_secret;        /* secret; NULL = notifications endpoint disabled */
     char *notification_secret_header; /* header carrying the secret */
     char *notification_account;       /* account header put on notifications; NULL = none */
+    char *request_id_header;          /* header taken as the request id; NULL = none */
+    int request_id_from_body;         /* 1: request id = hash of account + body */
+    char *tls_cert_file;              /* PEM certificate chain; NULL = plain HTTP */
+    char *tls_key_file;               /* PEM private key for tls_cert_file */
 };
 
 enum tcb_stale_policy { TCB_STALE_KEEP = 0, TCB_STALE_RESTAMP, TCB_STALE_DEAD_LETTER };

@@ -1,23 +1,35 @@
 /* Cross-field checks that no single key can make: unique account, route and
  * transform names, references that resolve, sane combinations. Each problem
- * is reported at the YAML node it concerns. */
+ * is reported at the YAML node it concerns; values appear in messages only
+ * through tcb_config_error_values, never from the loaded struct. */
 #include "config/config_internal.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static void error_at_path(struct tcb_config_loader *loader, const char *const *path,
-                          const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void error_at_path(struct tcb_config_loader *loader, const char *const *path,
-                          const char *fmt, ...)
+/* The node at path; shown as a non-secret value. */
+static struct tcb_config_shown shown_at(struct tcb_config_loader *loader, const char *const *path)
 {
-    char message[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(message, sizeof(message), fmt, ap);
-    va_end(ap);
+    return (struct tcb_config_shown){tcb_config_node_at(loader, path), 0};
+}
+
+/* Reports template at path's node, "%V" being that node's value. */
+static void value_error(struct tcb_config_loader *loader, const char *const *path,
+                        const char *template)
+{
+    const struct tcb_config_shown value = shown_at(loader, path);
+    tcb_config_error_values(loader, value.node, template, &value, 1);
+}
+
+static void plain_error(struct tcb_config_loader *loader, const char *const *path,
+                        const char *message)
+{
     tcb_config_error_at(loader, tcb_config_node_at(loader, path), "%s", message);
+}
+
+static int starts_with(const char *text, const char *prefix)
+{
+    return strncmp(text, prefix, strlen(prefix)) == 0;
 }
 
 static void check_accounts(struct tcb_config_loader *loader, const struct tcb_config *cfg)
@@ -30,26 +42,35 @@ static void check_accounts(struct tcb_config_loader *loader, const struct tcb_co
             const struct tcb_account *b = &cfg->clevertap.accounts[j];
             if (a->name && b->name && strcmp(a->name, b->name) == 0) {
                 const char *path[] = {"clevertap", "accounts", index, "name", NULL};
-                error_at_path(loader, path, "duplicate account name '%s'", a->name);
+                value_error(loader, path, "duplicate account name %V");
             }
             if (a->account_id && b->account_id && strcmp(a->account_id, b->account_id) == 0) {
                 const char *path[] = {"clevertap", "accounts", index, "account_id", NULL};
-                error_at_path(loader, path, "account_id '%s' is configured twice", a->account_id);
+                value_error(loader, path, "account_id %V is configured twice");
             }
         }
-        if (a->endpoint && strncmp(a->endpoint, "http://", 7) != 0 &&
-            strncmp(a->endpoint, "https://", 8) != 0) {
+        if (a->endpoint && !starts_with(a->endpoint, "http://") &&
+            !starts_with(a->endpoint, "https://")) {
             const char *path[] = {"clevertap", "accounts", index, "endpoint", NULL};
-            error_at_path(loader, path, "endpoint '%s' must start with http:// or https://",
-                          a->endpoint);
+            value_error(loader, path, "endpoint %V must start with http:// or https://");
         }
     }
     if (cfg->clevertap.default_account &&
         !tcb_config_find_account(cfg, cfg->clevertap.default_account)) {
         const char *path[] = {"clevertap", "default_account", NULL};
-        error_at_path(loader, path, "default_account '%s' is not a configured account",
-                      cfg->clevertap.default_account);
+        value_error(loader, path, "default_account %V is not a configured account");
     }
+}
+
+/* "route %V names unknown <what> %V" at the route's field. */
+static void route_reference_error(struct tcb_config_loader *loader, const char *index,
+                                  const char *field, const char *template)
+{
+    const char *name_path[] = {"routes", index, "name", NULL};
+    const char *field_path[] = {"routes", index, field, NULL};
+    const struct tcb_config_shown values[] = {shown_at(loader, name_path),
+                                              shown_at(loader, field_path)};
+    tcb_config_error_values(loader, values[1].node, template, values, 2);
 }
 
 /* A match.fields key: a JSON pointer ("/a/0/b", '~' only as ~0 or ~1) or a
@@ -72,17 +93,25 @@ static void check_route_fields(struct tcb_config_loader *loader, const struct tc
 {
     for (size_t f = 0; f < r->match_fields.count; f++) {
         if (!valid_field_path(r->match_fields.items[f].key)) {
+            /* The key is file text (keys are never substituted); the
+             * route name is a value and goes through the one formatter. */
+            const char *name_path[] = {"routes", index, "name", NULL};
             const char *path[] = {"routes", index, "match", "fields", NULL};
-            error_at_path(loader, path,
-                          "route '%s': '%s' is neither a JSON pointer (~ only as ~0 or ~1) "
-                          "nor a dotted path",
-                          r->name ? r->name : "?", r->match_fields.items[f].key);
+            const struct tcb_config_shown name = shown_at(loader, name_path);
+            char shown[80];
+            tcb_config_describe_value(&name, shown, sizeof(shown));
+            tcb_config_error_at(loader, tcb_config_node_at(loader, path),
+                                "route %s: '%.64s' is neither a JSON pointer (~ only as ~0 or "
+                                "~1) nor a dotted path",
+                                shown, r->match_fields.items[f].key);
         }
     }
     if (r->action == TCB_ROUTE_SKIP && r->transform) {
+        const char *name_path[] = {"routes", index, "name", NULL};
         const char *path[] = {"routes", index, "transform", NULL};
-        error_at_path(loader, path, "route '%s' skips what it matches: it takes no transform",
-                      r->name ? r->name : "?");
+        const struct tcb_config_shown name = shown_at(loader, name_path);
+        tcb_config_error_values(loader, tcb_config_node_at(loader, path),
+                                "route %V skips what it matches: it takes no transform", &name, 1);
     }
 }
 
@@ -95,18 +124,15 @@ static void check_routes(struct tcb_config_loader *loader, const struct tcb_conf
         for (size_t j = 0; j < i; j++) {
             if (r->name && cfg->routes[j].name && strcmp(r->name, cfg->routes[j].name) == 0) {
                 const char *path[] = {"routes", index, "name", NULL};
-                error_at_path(loader, path, "duplicate route name '%s'", r->name);
+                value_error(loader, path, "duplicate route name %V");
             }
         }
         if (r->account && !tcb_config_find_account(cfg, r->account)) {
-            const char *path[] = {"routes", index, "account", NULL};
-            error_at_path(loader, path, "route '%s' names unknown account '%s'",
-                          r->name ? r->name : "?", r->account);
+            route_reference_error(loader, index, "account", "route %V names unknown account %V");
         }
         if (r->transform && !tcb_config_find_transform(cfg, r->transform)) {
-            const char *path[] = {"routes", index, "transform", NULL};
-            error_at_path(loader, path, "route '%s' names unknown transform '%s'",
-                          r->name ? r->name : "?", r->transform);
+            route_reference_error(loader, index, "transform",
+                                  "route %V names unknown transform %V");
         }
         check_route_fields(loader, r, index);
     }
@@ -117,9 +143,31 @@ static void check_routes(struct tcb_config_loader *loader, const struct tcb_conf
             const char *b = cfg->transforms[j].name;
             if (a && b && strcmp(a, b) == 0) {
                 const char *path[] = {"transforms", index, "name", NULL};
-                error_at_path(loader, path, "duplicate transform name '%s'", a);
+                value_error(loader, path, "duplicate transform name %V");
             }
         }
+    }
+}
+
+static int empty(const char *text)
+{
+    return text == NULL || text[0] == '\0';
+}
+
+static void check_ingest(struct tcb_config_loader *loader, const struct tcb_config *cfg)
+{
+    const struct tcb_config_ingest *in = &cfg->ingest;
+    if (empty(in->tls_cert_file) != empty(in->tls_key_file)) {
+        const char *cert[] = {"ingest", "tls_cert_file", NULL};
+        const char *key[] = {"ingest", "tls_key_file", NULL};
+        plain_error(loader, empty(in->tls_cert_file) ? key : cert,
+                    "tls_cert_file and tls_key_file go together: give both or neither");
+    }
+    if (in->max_inflight_bytes < in->max_body_bytes) {
+        const char *path[] = {"ingest", "max_inflight_bytes", NULL};
+        plain_error(loader, path,
+                    "max_inflight_bytes must be at least max_body_bytes, or no largest "
+                    "body could ever be taken");
     }
 }
 
@@ -127,20 +175,21 @@ void tcb_config_validate(struct tcb_config_loader *loader, const struct tcb_conf
 {
     check_accounts(loader, cfg);
     check_routes(loader, cfg);
+    check_ingest(loader, cfg);
     if (cfg->clevertap.retry_initial_ms > cfg->clevertap.retry_max_ms) {
         const char *path[] = {"clevertap", "retry_initial_ms", NULL};
-        error_at_path(loader, path, "retry_initial_ms exceeds retry_max_ms");
+        plain_error(loader, path, "retry_initial_ms exceeds retry_max_ms");
     }
     if (cfg->sink.max_records_per_message > cfg->sink.max_pending_records) {
         const char *path[] = {"sink", "max_records_per_message", NULL};
-        error_at_path(loader, path,
-                      "max_records_per_message must not exceed max_pending_records: the sink "
-                      "holds every record of a message at once");
+        plain_error(loader, path,
+                    "max_records_per_message must not exceed max_pending_records: the sink "
+                    "holds every record of a message at once");
     }
     if (cfg->sink.shutdown_timeout_ms >= cfg->kafka.session_timeout_ms) {
         const char *path[] = {"sink", "shutdown_timeout_ms", NULL};
-        error_at_path(loader, path,
-                      "shutdown_timeout_ms must be below kafka.session_timeout_ms so a "
-                      "revoke finishes before the group evicts this member");
+        plain_error(loader, path,
+                    "shutdown_timeout_ms must be below kafka.session_timeout_ms so a "
+                    "revoke finishes before the group evicts this member");
     }
 }

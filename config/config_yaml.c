@@ -110,19 +110,13 @@ static int parse_bool(const char *text, int *value)
 }
 
 /* Stores a scalar's text into a STRING/INT/LONG/BOOL/ENUM field. Returns 0, or
- * -1 with a message in err. The message quotes the value only when
- * may_quote is set (a literal from the file for a non-secret key): values
- * from ${...} may be secrets whatever key they were put under. */
-static int store_scalar(const struct tcb_key *key, void *base, const char *text, int may_quote,
+ * -1 with a message in err. Messages show the value only as shown, which the
+ * caller got from tcb_config_describe_value (or, for a built-in default, the
+ * default itself): text may come from ${...} and must never be quoted. */
+static int store_scalar(const struct tcb_key *key, void *base, const char *text, const char *shown,
                         char *err, size_t err_len)
 {
     char allowed[128];
-    char shown[80];
-    if (may_quote && !key->secret) {
-        snprintf(shown, sizeof(shown), "'%.64s'", text);
-    } else {
-        snprintf(shown, sizeof(shown), "the value");
-    }
     switch (key->type) {
     case TCB_KEY_STRING: {
         if (key->choices && choice_index(key->choices, text) < 0) {
@@ -146,8 +140,11 @@ static int store_scalar(const struct tcb_key *key, void *base, const char *text,
             return -1;
         }
         if (value < key->min || value > key->max) {
-            snprintf(err, err_len, "%s is out of range [%ld, %ld]", may_quote ? text : "the value",
-                     key->min, key->max);
+            if (shown[0] == '\'') { /* a literal: the number itself reads better */
+                snprintf(err, err_len, "%ld is out of range [%ld, %ld]", value, key->min, key->max);
+            } else {
+                snprintf(err, err_len, "%s is out of range [%ld, %ld]", shown, key->min, key->max);
+            }
             return -1;
         }
         if (key->type == TCB_KEY_INT) {
@@ -188,8 +185,8 @@ int tcb_config_apply_defaults(const struct tcb_schema *schema, void *base)
             if (tcb_config_apply_defaults(key->sub, (char *)base + key->offset) != 0) {
                 return -1;
             }
-        } else if (key->default_value &&
-                   store_scalar(key, base, key->default_value, 1, err, sizeof(err)) != 0) {
+        } else if (key->default_value && store_scalar(key, base, key->default_value,
+                                                      key->default_value, err, sizeof(err)) != 0) {
             return -1;
         }
     }
@@ -351,9 +348,10 @@ static void load_value(struct tcb_config_loader *loader, const yaml_node_t *node
         if (!text) {
             return;
         }
-        const char *raw = (const char *)node->data.scalar.value;
-        int literal = strcmp(raw, text) == 0;
-        if (store_scalar(key, base, text, literal, err, sizeof(err)) != 0) {
+        char shown[80];
+        const struct tcb_config_shown value = {node, key->secret};
+        tcb_config_describe_value(&value, shown, sizeof(shown));
+        if (store_scalar(key, base, text, shown, err, sizeof(err)) != 0) {
             tcb_config_error_at(loader, node, "%s: %s", key->name, err);
         } else if (key->has_presence) {
             *FIELD(base, key->presence_offset, int) = 1;

@@ -1,6 +1,7 @@
 /* talon-ingest: wires the config, the Kafka producer, the webhook server and
- * the operations listener together, waits for SIGTERM/SIGINT or a fatal
- * producer error, then drains in order. Only this file exits. */
+ * the operations listener together, reloads the TLS certificate on SIGHUP,
+ * waits for SIGTERM/SIGINT or a fatal producer error, then drains in order.
+ * Only this file exits. */
 #include "common/daemon_cli.h"
 #include "common/http_listener.h"
 #include "common/log.h"
@@ -11,6 +12,7 @@
 #include "producer/ingest_producer.h"
 #include "producer/ingest_server.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -19,6 +21,17 @@
     "Accepts Talon.One webhooks (CleverTap-compatible POST /1/upload, POST\n"                      \
     "/talon/notifications) and answers 2xx only once Kafka acknowledged every record."
 #define STOP_GRACE_MS 2000 /* for answers to reach clients after the drain */
+/* Request bodies at or above this size are mmap()ed, so their memory goes
+ * back to the system once answered (glibc's threshold otherwise rises to
+ * 32 MiB after the first large free, and heaps keep what they grew to). */
+#define BODY_MMAP_THRESHOLD (128 * 1024)
+
+static const char *port_file;
+static const struct tcb_cli_option options[] = {
+    {"port-file", 1, &port_file,
+     "once listening, write WEBHOOK_PORT=N and OPS_PORT=N lines to this file"},
+};
+#define OPTION_COUNT ((int)(sizeof(options) / sizeof(options[0])))
 
 struct ingest {
     struct tcb_config *cfg;
@@ -72,11 +85,42 @@ static int start(struct ingest *ingest)
         TCB_ERROR("ingest.start", "operations listener: %s", err);
         return -1;
     }
-    TCB_INFO("ingest.started", "webhooks on %s (port %d), operations on %s (port %d), topic %s",
-             ingest->cfg->ingest.listen, tcb_ingest_server_port(ingest->server),
-             ingest->cfg->ingest.metrics_listen, tcb_http_listener_port(ingest->ops),
-             ingest->cfg->kafka.topic);
+    TCB_INFO("ingest.started", "webhooks on port %d (%s), operations on port %d",
+             tcb_ingest_server_port(ingest->server),
+             tcb_ingest_server_tls(ingest->server) ? "https" : "http",
+             tcb_http_listener_port(ingest->ops));
     return 0;
+}
+
+/* Writes the bound ports for whoever started us with port 0 (tests):
+ * to PATH.tmp, then renamed, so a reader never sees half a file. */
+static int write_port_file(const struct ingest *ingest)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", port_file);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) {
+        return -1;
+    }
+    fprintf(f, "WEBHOOK_PORT=%d\nOPS_PORT=%d\n", tcb_ingest_server_port(ingest->server),
+            tcb_http_listener_port(ingest->ops));
+    if (fclose(f) != 0 || rename(tmp, port_file) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static void reload_tls(struct ingest *ingest)
+{
+    char err[512] = "";
+    int rc = tcb_ingest_server_reload_tls(ingest->server, err, sizeof(err));
+    if (rc == 0) {
+        TCB_INFO("ingest.tls_reloaded", "new TLS handshakes use the reloaded certificate");
+    } else if (rc > 0) {
+        TCB_INFO("ingest.tls_reloaded", "SIGHUP: no TLS certificate configured, nothing to reload");
+    } else {
+        TCB_WARN("ingest.tls_reload_failed", "keeping the current certificate: %s", err);
+    }
 }
 
 /* Stop taking requests, let Kafka acknowledge (or fail) what is queued so
@@ -100,12 +144,13 @@ static void stop(struct ingest *ingest)
 int main(int argc, char **argv)
 {
     tcb_daemon_setup_allocators();
+    mallopt(M_MMAP_THRESHOLD, BODY_MMAP_THRESHOLD);
     struct tcb_daemon_args args;
-    if (tcb_daemon_args_parse(argc, argv, PROGRAM, SUMMARY, NULL, 0, &args) != 0) {
+    if (tcb_daemon_args_parse(argc, argv, PROGRAM, SUMMARY, options, OPTION_COUNT, &args) != 0) {
         return TCB_EXIT_USAGE;
     }
     if (args.show_help) {
-        tcb_daemon_print_help(PROGRAM, SUMMARY, NULL, 0);
+        tcb_daemon_print_help(PROGRAM, SUMMARY, options, OPTION_COUNT);
         return TCB_EXIT_OK;
     }
     if (args.show_version) {
@@ -130,8 +175,14 @@ int main(int argc, char **argv)
     int rc = TCB_EXIT_OK;
     if (start(&ingest) != 0) {
         rc = TCB_EXIT_RUNTIME;
+    } else if (port_file != NULL && write_port_file(&ingest) != 0) {
+        TCB_ERROR("ingest.start", "cannot write the port file");
+        rc = TCB_EXIT_RUNTIME;
     } else {
         while (!tcb_signals_stop_requested() && !tcb_ingest_producer_failed(ingest.producer)) {
+            if (tcb_signals_take_reload()) {
+                reload_tls(&ingest);
+            }
             sleep_ms(100);
         }
         if (tcb_ingest_producer_failed(ingest.producer)) {

@@ -30,8 +30,19 @@ int tcb_ingest_metrics_register(struct tcb_metrics *registry, struct tcb_ingest_
                                          "Messages waiting in the producer queue", NULL);
     out->kafka_ready = tcb_metrics_gauge(registry, "tcb_ingest_kafka_ready",
                                          "1 when the last Kafka metadata probe succeeded", NULL);
+    out->connections = tcb_metrics_gauge(registry, "tcb_ingest_connections",
+                                         "Open connections to the webhook listener", NULL);
+    out->connections_shed = tcb_metrics_counter(
+        registry, "tcb_ingest_connections_shed_total",
+        "Connections closed by the server: head_timeout, body_timeout, idle, write_timeout, "
+        "evicted (full, waiting longest for a request head), refused (full, none to evict)",
+        reason);
+    out->inflight_bytes = tcb_metrics_gauge(
+        registry, "tcb_ingest_inflight_bytes",
+        "Request body bytes held now (bounded by ingest.max_inflight_bytes)", NULL);
     if (!out->requests || !out->records_produced || !out->produce_failures ||
-        !out->produce_latency || !out->queue_depth || !out->kafka_ready) {
+        !out->produce_latency || !out->queue_depth || !out->kafka_ready || !out->connections ||
+        !out->connections_shed || !out->inflight_bytes) {
         return -1;
     }
     return 0;

@@ -1,6 +1,7 @@
 /* The metrics talon-ingest exports on /metrics: requests by route and status,
  * records produced, produce failures, produce latency, Kafka queue depth and
- * readiness. Registration only; the other producer files update them. */
+ * readiness, open connections, connections shed by reason, bytes in flight. Registration only; the
+ * other producer files update them. */
 #ifndef TCB_PRODUCER_INGEST_METRICS_H
 #define TCB_PRODUCER_INGEST_METRICS_H
 
@@ -14,6 +15,9 @@ struct tcb_ingest_metrics {
     struct tcb_metric *produce_latency;  /* seconds from first enqueue to last ack */
     struct tcb_metric *queue_depth;      /* messages waiting in librdkafka */
     struct tcb_metric *kafka_ready;      /* 1 when the last metadata probe succeeded */
+    struct tcb_metric *connections;      /* open HTTP connections */
+    struct tcb_metric *connections_shed; /* labels: reason (head_timeout, evicted, ...) */
+    struct tcb_metric *inflight_bytes;   /* request body bytes held (ingest.max_inflight_bytes) */
 };
 
 /* Registers every metric in registry (borrowed; handles live as long as it).

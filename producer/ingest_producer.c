@@ -195,8 +195,7 @@ struct tcb_ingest_producer *tcb_ingest_producer_create(const struct tcb_config *
     }
     producer->rkt = rd_kafka_topic_new(producer->rk, cfg->kafka.topic, NULL);
     if (producer->rkt == NULL) {
-        snprintf(err, err_len, "topic %s: %s", cfg->kafka.topic,
-                 rd_kafka_err2str(rd_kafka_last_error()));
+        snprintf(err, err_len, "kafka.topic: %s", rd_kafka_err2str(rd_kafka_last_error()));
         tcb_ingest_producer_destroy(producer);
         return NULL;
     }

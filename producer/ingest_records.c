@@ -1,14 +1,12 @@
-/* Upload envelope splitting and notification keying with jansson. Record
- * bytes are passed through untouched (located by ingest_json_span); records
- * are never validated here: that is the sink's job. */
+/* Upload envelope splitting and notification keying over the validated body
+ * (ingest_json): record bytes are passed through untouched and keys are
+ * spans, decoded only when they hold escapes; records are never validated
+ * for CleverTap here: that is the sink's job. */
 #include "producer/ingest_records.h"
 
-#include "producer/ingest_json_span.h"
+#include "producer/ingest_json.h"
 #include "util/alloc.h"
 
-#include <inttypes.h>
-#include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,99 +24,100 @@ static const char *const notification_key_fields[] = {"ProfileIntegrationID",
                                                       "ProfileID",
                                                       "Profiles"};
 
-/* JSON text never holds a raw NUL byte, but jansson's reader skips them: such a
- * body is refused so that the parser and the raw scan see the same text. An
- * empty body may come as NULL (no bytes were ever buffered), which memchr
- * must never see. */
-static json_t *parse(const char *body, size_t len)
+/* Validates the body; on TCB_INGEST_PARSE_OK, *root is its value's offset. */
+static int validate(const char *body, size_t len, size_t *root)
 {
-    json_error_t error;
-    if (len == 0 || memchr(body, '\0', len) != NULL) {
-        return NULL;
+    switch (tcb_json_validate(body, len)) {
+    case TCB_JSON_VALID:
+        *root = tcb_json_skip_ws(body, len, 0);
+        return TCB_INGEST_PARSE_OK;
+    case TCB_JSON_TOO_DEEP:
+        return TCB_INGEST_PARSE_TOO_DEEP;
+    default:
+        return TCB_INGEST_PARSE_NOT_JSON;
     }
-    return json_loadb(body, len, 0, &error);
 }
 
-/* Sets the record's key from a string or integer value; 0 when set. */
-static int key_from_value(struct tcb_ingest_record *record, json_t *value)
+/* Sets key from a non-empty string (decoded when it holds escapes). */
+static int key_from_string(struct tcb_ingest_key *key, const char *body, size_t len, size_t at)
 {
-    if (json_is_string(value) && json_string_length(value) > 0) {
-        record->key = json_string_value(value);
-        record->key_len = json_string_length(value);
+    struct tcb_json_span raw;
+    if (!tcb_json_string_raw(body, len, at, &raw) || raw.length == 0) {
+        return -1;
+    }
+    const char *text = body + raw.offset;
+    if (memchr(text, '\\', raw.length) == NULL) {
+        key->data = text;
+        key->len = raw.length;
         return 0;
     }
-    if (json_is_integer(value)) {
-        snprintf(record->key_number, sizeof(record->key_number), "%" JSON_INTEGER_FORMAT,
-                 json_integer_value(value));
-        record->key = record->key_number;
-        record->key_len = strlen(record->key_number);
-        return 0;
-    }
-    return -1;
+    key->owned_key = tcb_xmalloc(raw.length);
+    key->len = tcb_json_string_decode(text, raw.length, key->owned_key);
+    key->data = key->owned_key;
+    return 0;
 }
 
-static void key_record(struct tcb_ingest_record *record, json_t *element)
+/* Sets key from a string or an integer (its text) at at; 0 when set. */
+static int key_from_value(struct tcb_ingest_key *key, const char *body, size_t len, size_t at)
 {
-    if (!json_is_object(element)) {
-        return;
+    struct tcb_json_span number;
+    if (tcb_json_integer_text(body, len, at, &number)) {
+        key->data = body + number.offset;
+        key->len = number.length;
+        return 0;
     }
+    return key_from_string(key, body, len, at);
+}
+
+static void key_record(struct tcb_ingest_record *record, const char *body, size_t len, size_t at)
+{
     for (size_t i = 0; i < sizeof(record_key_fields) / sizeof(record_key_fields[0]); i++) {
-        if (key_from_value(record, json_object_get(element, record_key_fields[i])) == 0) {
+        size_t value_at;
+        if (tcb_json_member(body, len, at, record_key_fields[i], &value_at) &&
+            key_from_value(&record->key, body, len, value_at) == 0) {
             return;
         }
     }
 }
 
-/* Used only when the raw scan disagrees with the parser (an escaped "d" key). */
-static int serialize_records(struct tcb_ingest_upload *upload, json_t *array)
-{
-    for (size_t i = 0; i < upload->count; i++) {
-        struct tcb_ingest_record *record = &upload->records[i];
-        record->owned_value = json_dumps(json_array_get(array, i), JSON_COMPACT | JSON_ENCODE_ANY);
-        if (record->owned_value == NULL) {
-            return TCB_INGEST_PARSE_NOMEM;
-        }
-        record->value = record->owned_value;
-        record->value_len = strlen(record->owned_value);
-    }
-    return TCB_INGEST_PARSE_OK;
-}
-
 int tcb_ingest_upload_parse(const char *body, size_t len, struct tcb_ingest_upload *upload)
 {
     memset(upload, 0, sizeof(*upload));
-    json_t *root = parse(body, len);
-    if (root == NULL) {
-        return TCB_INGEST_PARSE_NOT_JSON;
+    size_t root;
+    int rc = validate(body, len, &root);
+    if (rc != TCB_INGEST_PARSE_OK) {
+        return rc;
     }
-    upload->root = root;
-    json_t *array = json_object_get(root, "d");
-    if (!json_is_array(array)) {
+    size_t array_at;
+    if (!tcb_json_member(body, len, root, "d", &array_at) || body[array_at] != '[') {
         return TCB_INGEST_PARSE_NOT_UPLOAD;
     }
-    size_t count = json_array_size(array);
-    if (count > TCB_INGEST_MAX_RECORDS) {
+    struct tcb_json_span *spans = tcb_xcalloc(TCB_INGEST_MAX_RECORDS, sizeof(*spans));
+    long count = tcb_json_elements(body, len, array_at, spans, TCB_INGEST_MAX_RECORDS);
+    if (count < 0) {
+        free(spans);
         return TCB_INGEST_PARSE_TOO_MANY;
     }
-    if (count == 0) {
-        return TCB_INGEST_PARSE_OK;
+    if (count > 0) {
+        upload->records = tcb_xcalloc((size_t)count, sizeof(*upload->records));
     }
-    upload->records = tcb_xcalloc(count, sizeof(*upload->records));
-    struct tcb_json_span *spans = tcb_xcalloc(count, sizeof(*spans));
-    upload->count = count;
-    long scanned = tcb_json_member_array_spans(body, len, "d", spans, count);
-    for (size_t i = 0; i < count; i++) {
-        key_record(&upload->records[i], json_array_get(array, i));
-        if (scanned == (long)count) {
-            upload->records[i].value = body + spans[i].offset;
-            upload->records[i].value_len = spans[i].length;
-        }
+    upload->count = (size_t)count;
+    for (size_t i = 0; i < upload->count; i++) {
+        struct tcb_ingest_record *record = &upload->records[i];
+        record->value = body + spans[i].offset;
+        record->value_len = spans[i].length;
+        key_record(record, body, len, spans[i].offset);
     }
     free(spans);
-    if (scanned != (long)count) {
-        return serialize_records(upload, array);
-    }
     return TCB_INGEST_PARSE_OK;
+}
+
+void tcb_ingest_key_free(struct tcb_ingest_key *key)
+{
+    if (key != NULL) {
+        free(key->owned_key);
+        memset(key, 0, sizeof(*key));
+    }
 }
 
 void tcb_ingest_upload_free(struct tcb_ingest_upload *upload)
@@ -127,60 +126,73 @@ void tcb_ingest_upload_free(struct tcb_ingest_upload *upload)
         return;
     }
     for (size_t i = 0; upload->records && i < upload->count; i++) {
-        free(upload->records[i].owned_value);
+        tcb_ingest_key_free(&upload->records[i].key);
     }
     free(upload->records);
-    json_decref(upload->root);
     memset(upload, 0, sizeof(*upload));
 }
 
-/* The first non-empty string of value, or of value[] when it is an array. */
-static const char *first_string(json_t *value)
+/* Sets key from the first non-empty string of the value at at, or of its
+ * elements when it is an array. */
+static int first_string(struct tcb_ingest_key *key, const char *body, size_t len, size_t at)
 {
-    if (json_is_string(value)) {
-        return json_string_length(value) > 0 ? json_string_value(value) : NULL;
+    if (key_from_string(key, body, len, at) == 0) {
+        return 0;
     }
-    if (json_is_array(value)) {
-        size_t i;
-        json_t *item;
-        json_array_foreach (value, i, item) {
-            if (json_is_string(item) && json_string_length(item) > 0) {
-                return json_string_value(item);
-            }
+    if (body[at] != '[') {
+        return -1;
+    }
+    size_t i = tcb_json_skip_ws(body, len, at + 1);
+    while (i < len && body[i] != ']') {
+        if (key_from_string(key, body, len, i) == 0) {
+            return 0;
+        }
+        i = tcb_json_skip_ws(body, len, tcb_json_value_end(body, len, i));
+        if (i < len && body[i] == ',') {
+            i = tcb_json_skip_ws(body, len, i + 1);
         }
     }
-    return NULL;
+    return -1;
 }
 
-static const char *find_profile_id(json_t *object)
+static int find_profile_id(struct tcb_ingest_key *key, const char *body, size_t len, size_t at)
 {
-    if (!json_is_object(object)) {
-        return NULL;
-    }
     for (size_t i = 0; i < sizeof(notification_key_fields) / sizeof(notification_key_fields[0]);
          i++) {
-        const char *id = first_string(json_object_get(object, notification_key_fields[i]));
-        if (id != NULL) {
-            return id;
+        size_t value_at;
+        if (tcb_json_member(body, len, at, notification_key_fields[i], &value_at) &&
+            first_string(key, body, len, value_at) == 0) {
+            return 0;
         }
     }
-    return NULL;
+    return -1;
 }
 
-int tcb_ingest_notification_key(const char *body, size_t len, char **key_out)
+int tcb_ingest_notification_key(const char *body, size_t len, struct tcb_ingest_key *key)
 {
-    *key_out = NULL;
-    json_t *root = parse(body, len);
-    if (!json_is_object(root)) {
-        json_decref(root);
+    memset(key, 0, sizeof(*key));
+    size_t root;
+    int rc = validate(body, len, &root);
+    if (rc != TCB_INGEST_PARSE_OK) {
+        return rc;
+    }
+    if (body[root] != '{') {
         return TCB_INGEST_PARSE_NOT_JSON;
     }
-    const char *id = find_profile_id(root);
-    const char *containers[] = {"data", "Data"};
-    for (size_t i = 0; id == NULL && i < 2; i++) {
-        id = find_profile_id(json_array_get(json_object_get(root, containers[i]), 0));
+    if (find_profile_id(key, body, len, root) == 0) {
+        return TCB_INGEST_PARSE_OK;
     }
-    *key_out = tcb_xstrdup(id);
-    json_decref(root);
+    const char *containers[] = {"data", "Data"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t array_at;
+        struct tcb_json_span first;
+        if (!tcb_json_member(body, len, root, containers[i], &array_at)) {
+            continue;
+        }
+        long count = tcb_json_elements(body, len, array_at, &first, 1); /* -2: more than one */
+        if ((count == 1 || count == -2) && find_profile_id(key, body, len, first.offset) == 0) {
+            return TCB_INGEST_PARSE_OK;
+        }
+    }
     return TCB_INGEST_PARSE_OK;
 }

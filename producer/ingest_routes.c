@@ -1,14 +1,16 @@
 /* Authorization and dispatch for POST /1/upload and POST
- * /talon/notifications. Credentials are only compared, never copied; records
+ * /talon/notifications. Credentials are only compared, never kept; records
  * go to the producer with the account name, request id, index and receive
- * time as headers. No HTTP library calls and no payload logging here. */
+ * time as headers. No I/O and no payload logging here. */
 #include "producer/ingest_routes.h"
 
 #include "common/log.h"
 #include "config/config.h"
 #include "producer/ingest_auth.h"
 #include "producer/ingest_producer.h"
+#include "producer/ingest_records.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +26,49 @@ static int deny(struct tcb_ingest_answer *answer, unsigned int status, const cha
     answer->status = status;
     answer->error = error;
     return -1;
+}
+
+enum tcb_ingest_route tcb_ingest_route_match(const char *path)
+{
+    if (strcmp(path, "/1/upload") == 0) {
+        return TCB_ROUTE_UPLOAD;
+    }
+    if (strcmp(path, "/talon/notifications") == 0) {
+        return TCB_ROUTE_NOTIFICATIONS;
+    }
+    return TCB_ROUTE_NONE;
+}
+
+static int notification_authorized(const struct tcb_config *cfg,
+                                   const struct tcb_ingest_headers *headers)
+{
+    char password[512];
+    int have_basic =
+        tcb_ingest_basic_password(headers->authorization, password, sizeof(password)) == 0;
+    int ok = tcb_ingest_auth_notification(cfg, headers->secret, have_basic ? password : NULL);
+    explicit_bzero(password, sizeof(password));
+    return ok;
+}
+
+/* The request id: a sane request-id header, else a sane X-UUID, else the
+ * body's hash (at dispatch) when opted in, else a random UUID. */
+static void choose_request_id(struct tcb_ingest_request *request,
+                              const struct tcb_ingest_headers *headers)
+{
+    const struct tcb_config *cfg = request->cfg;
+    const char *id = NULL;
+    if (cfg->ingest.request_id_header != NULL &&
+        tcb_ingest_request_id_acceptable(headers->request_id)) {
+        id = headers->request_id;
+    } else if (tcb_ingest_request_id_acceptable(headers->x_uuid)) {
+        id = headers->x_uuid;
+    }
+    request->id_from_body = id == NULL && cfg->ingest.request_id_from_body;
+    if (id != NULL) {
+        snprintf(request->request_id, sizeof(request->request_id), "%s", id);
+    } else if (!request->id_from_body) {
+        tcb_ingest_request_id_new(request->request_id);
+    }
 }
 
 int tcb_ingest_route_authorize(struct tcb_ingest_request *request,
@@ -42,38 +87,14 @@ int tcb_ingest_route_authorize(struct tcb_ingest_request *request,
         if (cfg->ingest.notification_secret == NULL || cfg->ingest.notification_secret[0] == 0) {
             return deny(answer, 404, "Notifications are not enabled");
         }
-        if (!tcb_ingest_auth_notification(cfg, headers->secret, headers->basic_password)) {
+        if (!notification_authorized(cfg, headers)) {
             return deny(answer, 401, "Notification secret is not valid");
         }
         request->account_name = cfg->ingest.notification_account;
     }
-    if (tcb_ingest_request_id_acceptable(headers->x_uuid)) {
-        snprintf(request->request_id, sizeof(request->request_id), "%s", headers->x_uuid);
-    } else {
-        tcb_ingest_request_id_new(request->request_id);
-    }
+    choose_request_id(request, headers);
     request->received_at_ms = now_epoch_ms();
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    request->body_deadline = now.tv_sec + cfg->ingest.connection_timeout_s;
     return 0;
-}
-
-int tcb_ingest_request_append(struct tcb_ingest_request *request, const char *data, size_t size)
-{
-    size_t max = (size_t)request->cfg->ingest.max_body_bytes;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec > request->body_deadline) {
-        TCB_INFO("ingest.slow_client", "body still arriving after %d s; closing",
-                 request->cfg->ingest.connection_timeout_s);
-        return -1;
-    }
-    if (request->too_large || size > max - request->body.len) {
-        request->too_large = 1;
-        return 0;
-    }
-    return tcb_buf_append(&request->body, data, size) == 0 ? 0 : -1;
 }
 
 /* Queues one record; counts it as pending first so that an acknowledgement
@@ -106,9 +127,12 @@ static int queue_record(struct tcb_ingest_request *request, const void *value, s
     return rc;
 }
 
-static int dispatch_upload(struct tcb_ingest_request *request, struct tcb_ingest_answer *answer)
+/* Queues the parsed records, or denies the request after a parse failure. */
+static int upload_records(struct tcb_ingest_request *request,
+                          const struct tcb_ingest_upload *upload, int parsed,
+                          struct tcb_ingest_answer *answer)
 {
-    switch (tcb_ingest_upload_parse(request->body.data, request->body.len, &request->upload)) {
+    switch (parsed) {
     case TCB_INGEST_PARSE_OK:
         break;
     case TCB_INGEST_PARSE_NOT_JSON:
@@ -118,17 +142,17 @@ static int dispatch_upload(struct tcb_ingest_request *request, struct tcb_ingest
     case TCB_INGEST_PARSE_TOO_MANY:
         return deny(answer, 413, "More than 1000 records in one request");
     default:
-        return deny(answer, 503, "Out of memory");
+        return deny(answer, 400, TCB_INGEST_TOO_DEEP);
     }
-    request->record_count = request->upload.count;
+    request->record_count = upload->count;
     if (request->record_count == 0) {
         return deny(answer, 200, NULL);
     }
     size_t queued = 0;
-    for (size_t i = 0; i < request->upload.count; i++) {
-        const struct tcb_ingest_record *record = &request->upload.records[i];
-        int rc = queue_record(request, record->value, record->value_len, record->key,
-                              record->key_len, (long)i);
+    for (size_t i = 0; i < upload->count; i++) {
+        const struct tcb_ingest_record *record = &upload->records[i];
+        int rc = queue_record(request, record->value, record->value_len, record->key.data,
+                              record->key.len, (long)i);
         if (rc == TCB_INGEST_SEND_TOO_LARGE) {
             continue;
         }
@@ -146,21 +170,29 @@ static int dispatch_upload(struct tcb_ingest_request *request, struct tcb_ingest
     return deny(answer, 413, TCB_INGEST_RECORD_TOO_LARGE);
 }
 
+static int dispatch_upload(struct tcb_ingest_request *request, struct tcb_ingest_answer *answer)
+{
+    struct tcb_ingest_upload upload;
+    int parsed = tcb_ingest_upload_parse(request->body.data, request->body.len, &upload);
+    int rc = upload_records(request, &upload, parsed, answer);
+    tcb_ingest_upload_free(&upload);
+    return rc;
+}
+
 static int dispatch_notification(struct tcb_ingest_request *request,
                                  struct tcb_ingest_answer *answer)
 {
-    char *key = NULL;
+    struct tcb_ingest_key key;
     int rc = tcb_ingest_notification_key(request->body.data, request->body.len, &key);
-    if (rc == TCB_INGEST_PARSE_NOT_JSON) {
-        return deny(answer, 400, "Request body is not a JSON object");
+    if (rc == TCB_INGEST_PARSE_TOO_DEEP) {
+        return deny(answer, 400, TCB_INGEST_TOO_DEEP);
     }
     if (rc != TCB_INGEST_PARSE_OK) {
-        return deny(answer, 503, "Out of memory");
+        return deny(answer, 400, "Request body is not a JSON object");
     }
     request->record_count = 1;
-    rc =
-        queue_record(request, request->body.data, request->body.len, key, key ? strlen(key) : 0, 0);
-    free(key);
+    rc = queue_record(request, request->body.data, request->body.len, key.data, key.len, 0);
+    tcb_ingest_key_free(&key);
     if (rc == TCB_INGEST_SEND_TOO_LARGE) {
         return deny(answer, 413, TCB_INGEST_RECORD_TOO_LARGE);
     }
@@ -172,25 +204,39 @@ static int dispatch_notification(struct tcb_ingest_request *request,
 
 int tcb_ingest_route_dispatch(struct tcb_ingest_request *request, struct tcb_ingest_answer *answer)
 {
-    if (request->too_large) {
-        return deny(answer, 413, "Request body is too large");
-    }
     atomic_store(&request->pending, 1);
     atomic_store(&request->failed, 0);
     request->oversized = 0;
     clock_gettime(CLOCK_MONOTONIC, &request->started);
-    if (request->route == TCB_ROUTE_UPLOAD) {
-        return dispatch_upload(request, answer);
+    if (request->id_from_body) {
+        tcb_ingest_request_id_hash(request->route == TCB_ROUTE_UPLOAD ? "upload" : "notifications",
+                                   request->account_name, request->body.data, request->body.len,
+                                   request->request_id);
     }
-    return dispatch_notification(request, answer);
+    int rc = request->route == TCB_ROUTE_UPLOAD ? dispatch_upload(request, answer)
+                                                : dispatch_notification(request, answer);
+    tcb_buf_free(&request->body, 0); /* librdkafka copied every record it took */
+    return rc;
 }
 
-void tcb_ingest_request_free(struct tcb_ingest_request *request)
+struct tcb_ingest_answer tcb_ingest_route_finish(const struct tcb_ingest_request *request)
 {
-    if (request == NULL) {
-        return;
+    if (atomic_load(&request->failed)) {
+        return (struct tcb_ingest_answer){503, "Kafka did not acknowledge the records in time"};
     }
-    tcb_ingest_upload_free(&request->upload);
+    if (request->oversized) { /* the others are on Kafka; this one never can be */
+        return (struct tcb_ingest_answer){413, TCB_INGEST_RECORD_TOO_LARGE};
+    }
+    return (struct tcb_ingest_answer){200, NULL};
+}
+
+void tcb_ingest_request_reset(struct tcb_ingest_request *request)
+{
+    const struct tcb_config *cfg = request->cfg;
+    struct tcb_ingest_producer *producer = request->producer;
     tcb_buf_free(&request->body, 0);
-    free(request);
+    memset(request, 0, sizeof(*request));
+    request->cfg = cfg;
+    request->producer = producer;
+    tcb_buf_init(&request->body, cfg ? (size_t)cfg->ingest.max_body_bytes : 0);
 }

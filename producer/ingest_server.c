@@ -1,246 +1,323 @@
-/* libmicrohttpd plumbing for talon-ingest: one epoll thread pool, bounded
- * connections, header memory, bodies and read timeouts; per-request state
- * machine (headers -> body -> dispatch -> suspended until acknowledged ->
- * response). Decisions about statuses live in ingest_routes.c. */
+/* talon-ingest's listener and worker threads: one listening socket shared by
+ * up to eight epoll loops (EPOLLEXCLUSIVE), per-worker deadline lists, the
+ * server-wide eviction list (connections still without a complete request
+ * head, oldest first), acknowledgements handed back from the Kafka thread,
+ * quiesce and stop. The HTTP exchange itself is in ingest_conn.c. */
 #include "producer/ingest_server.h"
 
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/net_address.h"
 #include "config/config.h"
+#include "producer/ingest_conn.h"
 #include "producer/ingest_metrics.h"
-#include "producer/ingest_routes.h"
+#include "producer/ingest_tls.h"
 #include "util/alloc.h"
 
-#include <microhttpd.h>
-#include <stdatomic.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-#define MAX_THREADS       8
-#define HEADER_MEMORY     (16 * 1024) /* request line + headers + read buffer */
-#define RESPONSE_BODY_MAX 256
+#define EVENTS_PER_WAIT  64
+#define ACCEPTS_PER_WAKE 32
+#define LISTEN_BACKLOG   1024
+#define MAX_WAIT_MS      1000
+#define GAUGE_PERIOD_MS  500
 
-struct tcb_ingest_server {
-    const struct tcb_config *cfg;
-    struct tcb_ingest_producer *producer;
-    const struct tcb_ingest_metrics *metrics;
-    struct MHD_Daemon *daemon;
-    int port;
-    MHD_socket quiesced_fd;
-    atomic_int closing;
-    atomic_int waiting;
-};
+/* What plain-HTTP clients get when every slot is busy with a request. */
+static const char busy_response[] =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    "Retry-After: 1\r\nConnection: close\r\nContent-Length: 59\r\n\r\n"
+    "{\"status\":\"fail\",\"error\":\"Too many connections\",\"code\":503}";
 
-static const char *route_label(enum tcb_ingest_route route)
+static long long monotonic_ms(void)
 {
-    switch (route) {
-    case TCB_ROUTE_UPLOAD:
-        return "upload";
-    case TCB_ROUTE_NOTIFICATIONS:
-        return "notifications";
-    default:
-        return "other";
-    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static enum MHD_Result respond(struct tcb_ingest_server *server, struct MHD_Connection *connection,
-                               enum tcb_ingest_route route, unsigned int status, const char *body)
+void ingest_count_shed(const struct tcb_ingest_server *server, const char *reason)
 {
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (response == NULL) {
-        return MHD_NO;
-    }
-    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    if (status == 401 && route == TCB_ROUTE_NOTIFICATIONS) {
-        MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                                "Basic realm=\"talon-ingest\"");
-    }
-    enum MHD_Result rc = MHD_queue_response(connection, status, response);
-    MHD_destroy_response(response);
-    char status_text[8];
-    snprintf(status_text, sizeof(status_text), "%u", status);
-    const char *labels[] = {route_label(route), status_text};
-    tcb_counter_add(server->metrics ? server->metrics->requests : NULL, labels, 1);
-    return rc;
+    const char *labels[] = {reason};
+    tcb_counter_add(server->metrics ? server->metrics->connections_shed : NULL, labels, 1);
 }
 
-/* CleverTap-shaped bodies: success with the record count, or a failure. */
-static enum MHD_Result answer(struct tcb_ingest_server *server, struct MHD_Connection *connection,
-                              enum tcb_ingest_route route, const struct tcb_ingest_answer *a,
-                              size_t processed)
+const char *ingest_date(struct ingest_worker *w)
 {
-    char body[RESPONSE_BODY_MAX];
-    if (a->status == 200) {
-        snprintf(body, sizeof(body),
-                 "{\"status\":\"success\",\"processed\":%zu,\"unprocessed\":[]}", processed);
+    time_t now = time(NULL);
+    if ((long)now != w->date_second) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(w->date, sizeof(w->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        w->date_second = (long)now;
+    }
+    return w->date;
+}
+
+/* Deadline lists: one per timeout kind, in deadline order. */
+
+void ingest_timer_clear(struct ingest_conn *c)
+{
+    if (c->timer == TIMER_NONE) {
+        return;
+    }
+    struct conn_list *list = &c->worker->timers[c->timer];
+    if (c->timer_prev) {
+        c->timer_prev->timer_next = c->timer_next;
     } else {
-        snprintf(body, sizeof(body), "{\"status\":\"fail\",\"error\":\"%s\",\"code\":%u}",
-                 a->error ? a->error : "", a->status);
+        list->first = c->timer_next;
     }
-    if (a->status >= 500) {
-        TCB_WARN("ingest.unavailable", "%s %u: %s", route_label(route), a->status,
-                 a->error ? a->error : "");
-    } else if (a->status >= 400) {
-        TCB_INFO("ingest.rejected", "%s %u: %s", route_label(route), a->status,
-                 a->error ? a->error : "");
+    if (c->timer_next) {
+        c->timer_next->timer_prev = c->timer_prev;
+    } else {
+        list->last = c->timer_prev;
     }
-    return respond(server, connection, route, a->status, body);
+    c->timer_prev = c->timer_next = NULL;
+    c->timer = TIMER_NONE;
 }
 
-static enum tcb_ingest_route match_route(const char *url)
+void ingest_timer_set(struct ingest_conn *c, int kind, long long deadline)
 {
-    if (strcmp(url, "/1/upload") == 0) {
-        return TCB_ROUTE_UPLOAD;
+    ingest_timer_clear(c);
+    struct conn_list *list = &c->worker->timers[kind];
+    c->timer = kind;
+    c->deadline = deadline;
+    c->timer_prev = list->last;
+    if (list->last) {
+        list->last->timer_next = c;
+    } else {
+        list->first = c;
     }
-    if (strcmp(url, "/talon/notifications") == 0) {
-        return TCB_ROUTE_NOTIFICATIONS;
-    }
-    return TCB_ROUTE_NONE;
+    list->last = c;
 }
 
-static const char *header(struct MHD_Connection *connection, const char *name)
+/* The eviction list: connections without a complete request head, in the
+ * order they became so. Guarded by evict_lock, which also makes a
+ * shutdown() by another worker safe: a connection is taken off the list
+ * before its socket is closed. */
+
+void ingest_evictable(struct ingest_conn *c, int on)
 {
-    return name ? MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name) : NULL;
+    struct tcb_ingest_server *server = c->worker->server;
+    pthread_mutex_lock(&server->evict_lock);
+    if (on && !c->evictable) {
+        c->evict_prev = server->evict_last;
+        c->evict_next = NULL;
+        if (server->evict_last) {
+            server->evict_last->evict_next = c;
+        } else {
+            server->evict_first = c;
+        }
+        server->evict_last = c;
+        c->evictable = 1;
+    } else if (!on && c->evictable) {
+        if (c->evict_prev) {
+            c->evict_prev->evict_next = c->evict_next;
+        } else {
+            server->evict_first = c->evict_next;
+        }
+        if (c->evict_next) {
+            c->evict_next->evict_prev = c->evict_prev;
+        } else {
+            server->evict_last = c->evict_prev;
+        }
+        c->evict_prev = c->evict_next = NULL;
+        c->evictable = 0;
+    }
+    pthread_mutex_unlock(&server->evict_lock);
 }
 
-/* First call for a request: route, method, credentials, declared size. */
-static enum MHD_Result begin(struct tcb_ingest_server *server, struct MHD_Connection *connection,
-                             const char *url, const char *method, void **req_cls)
+/* Shuts down the connection longest without a complete request head (its
+ * own worker then sees the end and frees it). Returns 1, or 0 when every
+ * connection is busy with a request. */
+static int evict_oldest(struct tcb_ingest_server *server)
 {
-    struct tcb_ingest_answer a = {0, NULL};
-    enum tcb_ingest_route route = match_route(url);
-    if (route == TCB_ROUTE_NONE) {
-        a = (struct tcb_ingest_answer){404, "Not found"};
-    } else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
-        a = (struct tcb_ingest_answer){405, "Method not allowed"};
-    } else if (atomic_load(&server->closing)) {
-        a = (struct tcb_ingest_answer){503, "Shutting down"};
+    pthread_mutex_lock(&server->evict_lock);
+    struct ingest_conn *c = server->evict_first;
+    if (c != NULL) {
+        server->evict_first = c->evict_next;
+        if (server->evict_first) {
+            server->evict_first->evict_prev = NULL;
+        } else {
+            server->evict_last = NULL;
+        }
+        c->evict_prev = c->evict_next = NULL;
+        c->evictable = 0;
+        shutdown(c->fd, SHUT_RDWR);
     }
-    if (a.status != 0) {
-        return answer(server, connection, route, &a, 0);
+    pthread_mutex_unlock(&server->evict_lock);
+    if (c != NULL) {
+        ingest_count_shed(server, "evicted");
     }
-
-    struct tcb_ingest_request *request = tcb_xcalloc(1, sizeof(*request));
-    request->cfg = server->cfg;
-    request->producer = server->producer;
-    request->connection = connection;
-    request->route = route;
-    tcb_buf_init(&request->body, (size_t)server->cfg->ingest.max_body_bytes);
-    *req_cls = request;
-
-    char *user = NULL;
-    char *password = NULL;
-    if (route == TCB_ROUTE_NOTIFICATIONS) {
-        user = MHD_basic_auth_get_username_password(connection, &password);
-    }
-    const struct tcb_ingest_headers headers = {
-        .account_id = header(connection, "X-CleverTap-Account-Id"),
-        .passcode = header(connection, "X-CleverTap-Passcode"),
-        .x_uuid = header(connection, "X-UUID"),
-        .secret = header(connection, server->cfg->ingest.notification_secret_header),
-        .basic_password = password,
-    };
-    int authorized = tcb_ingest_route_authorize(request, &headers, &a);
-    if (password) {
-        explicit_bzero(password, strlen(password));
-        MHD_free(password);
-    }
-    if (user) {
-        MHD_free(user);
-    }
-    if (authorized != 0) {
-        return answer(server, connection, route, &a, 0);
-    }
-
-    const char *length = header(connection, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (length && strtoll(length, NULL, 10) > server->cfg->ingest.max_body_bytes) {
-        a = (struct tcb_ingest_answer){413, "Request body is too large"};
-        return answer(server, connection, route, &a, 0);
-    }
-    return MHD_YES;
+    return c != NULL;
 }
 
-/* The body is complete: queue its records and wait, or answer now. */
-static enum MHD_Result dispatch(struct tcb_ingest_server *server,
-                                struct tcb_ingest_request *request)
+static void accept_some(struct ingest_worker *w)
 {
-    struct MHD_Connection *connection = request->connection;
-    struct tcb_ingest_answer a = {503, "Shutting down"};
-    if (atomic_load(&server->closing)) { /* the producer is being drained */
-        return answer(server, connection, request->route, &a, 0);
+    struct tcb_ingest_server *server = w->server;
+    for (int i = 0; i < ACCEPTS_PER_WAKE; i++) {
+        int fd = accept4(server->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) {
+                continue;
+            }
+            if (errno == EMFILE || errno == ENFILE) {
+                TCB_WARN("ingest.accept", "out of file descriptors: %s", strerror(errno));
+            }
+            return; /* EAGAIN, or the listener was shut down */
+        }
+        if (atomic_load(&server->open) >= server->cfg->ingest.max_connections &&
+            !evict_oldest(server)) {
+            if (server->tls == NULL) {
+                ssize_t sent = send(fd, busy_response, sizeof(busy_response) - 1, MSG_NOSIGNAL);
+                (void)sent; /* best effort: the connection closes either way */
+            }
+            close(fd);
+            ingest_count_shed(server, "refused");
+            continue;
+        }
+        ingest_conn_open(w, fd);
     }
-    if (tcb_ingest_route_dispatch(request, &a) != 0) {
-        return answer(server, connection, request->route, &a, request->record_count);
-    }
-    request->waiting = 1;
-    atomic_fetch_add(&server->waiting, 1);
-    MHD_suspend_connection(connection);
-    /* Drop the dispatch reference: if every acknowledgement already came, we
-     * resume ourselves; else the last acknowledgement does. */
-    if (atomic_fetch_sub(&request->pending, 1) == 1) {
-        MHD_resume_connection(connection);
-    }
-    return MHD_YES;
 }
 
-/* Resumed after the last acknowledgement. */
-static enum MHD_Result finish(struct tcb_ingest_server *server, struct tcb_ingest_request *request)
+/* Takes the acknowledged requests handed back by the Kafka thread. */
+static void take_acknowledged(struct ingest_worker *w)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double seconds = (double)(now.tv_sec - request->started.tv_sec) +
-                     (double)(now.tv_nsec - request->started.tv_nsec) / 1e9;
-    tcb_histogram_observe(server->metrics ? server->metrics->produce_latency : NULL, NULL, seconds);
-    request->waiting = 0;
-    atomic_fetch_sub(&server->waiting, 1);
-    struct tcb_ingest_answer a = {200, NULL};
-    if (atomic_load(&request->failed)) {
-        a = (struct tcb_ingest_answer){503, "Kafka did not acknowledge the records in time"};
-    } else if (request->oversized) { /* the others are on Kafka; this one never can be */
-        a = (struct tcb_ingest_answer){413, TCB_INGEST_RECORD_TOO_LARGE};
+    uint64_t count;
+    ssize_t got = read(w->wake_fd, &count, sizeof(count));
+    (void)got; /* a wake-up with nothing to read is harmless */
+    pthread_mutex_lock(&w->done_lock);
+    struct ingest_conn *c = w->done;
+    w->done = NULL;
+    pthread_mutex_unlock(&w->done_lock);
+    while (c != NULL) {
+        struct ingest_conn *next = c->done_next;
+        c->done_next = NULL;
+        ingest_conn_acknowledged(c);
+        ingest_conn_drive(c);
+        c = next;
     }
-    return answer(server, request->connection, request->route, &a, request->record_count);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **req_cls)
+static void wake(struct ingest_worker *w)
 {
-    struct tcb_ingest_server *server = cls;
-    struct tcb_ingest_request *request = *req_cls;
-    if (request == NULL) {
-        return begin(server, connection, url, method, req_cls);
-    }
-    if (*upload_data_size > 0) {
-        int rc = tcb_ingest_request_append(request, upload_data, *upload_data_size);
-        *upload_data_size = 0;
-        return rc == 0 ? MHD_YES : MHD_NO;
-    }
-    if (request->waiting) {
-        return finish(server, request);
-    }
-    return dispatch(server, request);
+    uint64_t one = 1;
+    ssize_t put = write(w->wake_fd, &one, sizeof(one));
+    (void)put; /* the counter only saturates when a wake-up is pending anyway */
 }
 
-static void on_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
-                         enum MHD_RequestTerminationCode code)
+void tcb_ingest_server_on_delivery(void *opaque, int ok)
 {
-    struct tcb_ingest_server *server = cls;
-    struct tcb_ingest_request *request = *req_cls;
-    if (request && request->waiting) {
-        atomic_fetch_sub(&server->waiting, 1); /* client left before the answer */
+    struct tcb_ingest_request *request = opaque;
+    if (!ok) {
+        atomic_store(&request->failed, 1);
     }
-    tcb_ingest_request_free(request);
-    *req_cls = NULL;
+    if (atomic_fetch_sub(&request->pending, 1) != 1) {
+        return;
+    }
+    struct ingest_conn *c =
+        (struct ingest_conn *)((char *)request - offsetof(struct ingest_conn, request));
+    struct ingest_worker *w = c->worker;
+    pthread_mutex_lock(&w->done_lock);
+    int was_empty = w->done == NULL;
+    c->done_next = w->done;
+    w->done = c;
+    pthread_mutex_unlock(&w->done_lock);
+    if (was_empty) {
+        wake(w);
+    }
 }
 
-__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+static int next_wait_ms(struct ingest_worker *w)
 {
-    tcb_vlog(TCB_LOG_WARN, "http.server", fmt, ap);
+    long long wait = MAX_WAIT_MS;
+    for (int kind = 0; kind < TIMER_KINDS; kind++) {
+        const struct ingest_conn *first = w->timers[kind].first;
+        if (first != NULL && first->deadline - w->now_ms < wait) {
+            wait = first->deadline - w->now_ms;
+        }
+    }
+    return wait < 0 ? 0 : (int)wait;
+}
+
+static void expire(struct ingest_worker *w)
+{
+    for (int kind = 0; kind < TIMER_KINDS; kind++) {
+        struct ingest_conn *c;
+        while ((c = w->timers[kind].first) != NULL && c->deadline <= w->now_ms) {
+            ingest_conn_expired(c); /* always takes c off this list */
+        }
+    }
+}
+
+static void bury(struct ingest_worker *w)
+{
+    while (w->graveyard != NULL) {
+        struct ingest_conn *c = w->graveyard;
+        w->graveyard = c->done_next;
+        if (c->all_prev) {
+            c->all_prev->all_next = c->all_next;
+        } else {
+            w->all = c->all_next;
+        }
+        if (c->all_next) {
+            c->all_next->all_prev = c->all_prev;
+        }
+        tcb_buf_free(&c->request.body, 0);
+        free(c);
+    }
+}
+
+static void update_gauges(struct tcb_ingest_server *server)
+{
+    if (server->metrics == NULL) {
+        return;
+    }
+    tcb_gauge_set(server->metrics->connections, NULL, atomic_load(&server->open));
+    tcb_gauge_set(server->metrics->inflight_bytes, NULL, (double)atomic_load(&server->inflight));
+}
+
+static void *worker_main(void *arg)
+{
+    struct ingest_worker *w = arg;
+    struct tcb_ingest_server *server = w->server;
+    struct epoll_event events[EVENTS_PER_WAIT];
+    long long gauges_at = 0;
+    while (!atomic_load(&server->stopping)) {
+        w->now_ms = monotonic_ms();
+        int n = epoll_wait(w->epfd, events, EVENTS_PER_WAIT, next_wait_ms(w));
+        w->now_ms = monotonic_ms();
+        for (int i = 0; i < n; i++) {
+            void *tag = events[i].data.ptr;
+            if (tag == &server->listen_fd) {
+                accept_some(w);
+            } else if (tag == &w->wake_fd) {
+                take_acknowledged(w);
+            } else {
+                ingest_conn_drive(tag);
+            }
+        }
+        expire(w);
+        if (w->listening && atomic_load(&server->closing)) {
+            epoll_ctl(w->epfd, EPOLL_CTL_DEL, server->listen_fd, NULL);
+            w->listening = 0;
+        }
+        bury(w);
+        if (w == &server->workers[0] && w->now_ms - gauges_at >= GAUGE_PERIOD_MS) {
+            update_gauges(server);
+            gauges_at = w->now_ms;
+        }
+    }
+    return NULL;
 }
 
 static unsigned int thread_count(void)
@@ -249,7 +326,100 @@ static unsigned int thread_count(void)
     if (cpus < 1) {
         return 1;
     }
-    return cpus > MAX_THREADS ? MAX_THREADS : (unsigned int)cpus;
+    return cpus > TCB_INGEST_MAX_WORKERS ? TCB_INGEST_MAX_WORKERS : (unsigned int)cpus;
+}
+
+static int open_listener(struct tcb_ingest_server *server, char *err, size_t err_len)
+{
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    if (tcb_net_parse_listen(server->cfg->ingest.listen, &addr, &addr_len, err, err_len) != 0) {
+        return -1;
+    }
+    server->listen_fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    /* SO_REUSEADDR only (restarts past TIME_WAIT); never SO_REUSEPORT, which
+     * would let a second talon-ingest share the port silently. */
+    if (server->listen_fd < 0 ||
+        setsockopt(server->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        bind(server->listen_fd, (struct sockaddr *)&addr, addr_len) != 0 ||
+        listen(server->listen_fd, LISTEN_BACKLOG) != 0) {
+        snprintf(err, err_len, "cannot listen on ingest.listen: %s", strerror(errno));
+        return -1;
+    }
+    struct sockaddr_storage bound;
+    socklen_t bound_len = sizeof(bound);
+    if (getsockname(server->listen_fd, (struct sockaddr *)&bound, &bound_len) != 0) {
+        snprintf(err, err_len, "cannot read the bound port: %s", strerror(errno));
+        return -1;
+    }
+    server->port = tcb_net_port(&bound);
+    return 0;
+}
+
+static int start_worker(struct tcb_ingest_server *server, struct ingest_worker *w)
+{
+    w->server = server;
+    w->listening = 1;
+    w->date_second = -1;
+    for (int kind = 0; kind < TIMER_KINDS; kind++) {
+        w->timers[kind].first = w->timers[kind].last = NULL;
+    }
+    pthread_mutex_init(&w->done_lock, NULL);
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->epfd < 0 || w->wake_fd < 0) {
+        return -1;
+    }
+    struct epoll_event listen_event = {.events = EPOLLIN | EPOLLEXCLUSIVE,
+                                       .data.ptr = &server->listen_fd};
+    struct epoll_event wake_event = {.events = EPOLLIN, .data.ptr = &w->wake_fd};
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, server->listen_fd, &listen_event) != 0 ||
+        epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &wake_event) != 0) {
+        return -1;
+    }
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        return -1;
+    }
+    w->started = 1;
+    return 0;
+}
+
+/* Joins the workers and frees everything; the connections left are closed. */
+static void destroy(struct tcb_ingest_server *server)
+{
+    atomic_store(&server->stopping, 1);
+    for (unsigned int i = 0; i < server->worker_count; i++) {
+        struct ingest_worker *w = &server->workers[i];
+        if (w->started) {
+            wake(w);
+            pthread_join(w->thread, NULL);
+        }
+    }
+    for (unsigned int i = 0; i < server->worker_count; i++) {
+        struct ingest_worker *w = &server->workers[i];
+        while (w->all != NULL) {
+            struct ingest_conn *c = w->all;
+            if (!c->closed) {
+                c->state = CONN_IDLE; /* nothing waits for Kafka any more */
+                ingest_conn_close(c, NULL);
+            }
+            bury(w);
+        }
+        if (w->epfd >= 0) {
+            close(w->epfd);
+        }
+        if (w->wake_fd >= 0) {
+            close(w->wake_fd);
+        }
+        pthread_mutex_destroy(&w->done_lock);
+    }
+    if (server->listen_fd >= 0) {
+        close(server->listen_fd);
+    }
+    tcb_tls_destroy(server->tls);
+    pthread_mutex_destroy(&server->evict_lock);
+    free(server);
 }
 
 struct tcb_ingest_server *tcb_ingest_server_start(const struct tcb_config *cfg,
@@ -257,38 +427,36 @@ struct tcb_ingest_server *tcb_ingest_server_start(const struct tcb_config *cfg,
                                                   const struct tcb_ingest_metrics *metrics,
                                                   char *err, size_t err_len)
 {
-    struct sockaddr_storage addr;
-    socklen_t addr_len;
-    if (tcb_net_parse_listen(cfg->ingest.listen, &addr, &addr_len, err, err_len) != 0) {
-        return NULL;
-    }
     struct tcb_ingest_server *server = tcb_xcalloc(1, sizeof(*server));
     server->cfg = cfg;
     server->producer = producer;
     server->metrics = metrics;
-    server->quiesced_fd = MHD_INVALID_SOCKET;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                         MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-    if (addr.ss_family == AF_INET6) {
-        flags |= MHD_USE_IPv6;
+    server->listen_fd = -1;
+    pthread_mutex_init(&server->evict_lock, NULL);
+    for (unsigned int i = 0; i < TCB_INGEST_MAX_WORKERS; i++) {
+        server->workers[i].epfd = server->workers[i].wake_fd = -1;
     }
-    server->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, thread_count(),
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->ingest.max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->ingest.connection_timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, server, MHD_OPTION_END);
-    /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: that sets SO_REUSEPORT, which would let a
-     * second talon-ingest on the same port start silently and share the traffic. */
-    if (server->daemon == NULL) {
-        snprintf(err, err_len, "cannot listen on %s", cfg->ingest.listen);
-        free(server);
+    const char *cert = cfg->ingest.tls_cert_file;
+    if (cert != NULL && cert[0] != '\0') {
+        server->tls = tcb_tls_create(cert, cfg->ingest.tls_key_file, err, err_len);
+        if (server->tls == NULL) {
+            destroy(server);
+            return NULL;
+        }
+    }
+    if (open_listener(server, err, err_len) != 0) {
+        destroy(server);
         return NULL;
     }
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    server->port = info ? info->port : -1;
+    unsigned int count = thread_count();
+    for (unsigned int i = 0; i < count; i++) {
+        server->worker_count = i + 1;
+        if (start_worker(server, &server->workers[i]) != 0) {
+            snprintf(err, err_len, "cannot start a worker thread: %s", strerror(errno));
+            destroy(server);
+            return NULL;
+        }
+    }
     return server;
 }
 
@@ -297,12 +465,28 @@ int tcb_ingest_server_port(const struct tcb_ingest_server *server)
     return server ? server->port : -1;
 }
 
+int tcb_ingest_server_tls(const struct tcb_ingest_server *server)
+{
+    return server != NULL && server->tls != NULL;
+}
+
+int tcb_ingest_server_reload_tls(struct tcb_ingest_server *server, char *err, size_t err_len)
+{
+    if (server == NULL || server->tls == NULL) {
+        return 1;
+    }
+    return tcb_tls_reload(server->tls, err, err_len);
+}
+
 void tcb_ingest_server_quiesce(struct tcb_ingest_server *server)
 {
     if (server == NULL || atomic_exchange(&server->closing, 1)) {
         return;
     }
-    server->quiesced_fd = MHD_quiesce_daemon(server->daemon);
+    shutdown(server->listen_fd, SHUT_RD); /* new connections are refused from now on */
+    for (unsigned int i = 0; i < server->worker_count; i++) {
+        wake(&server->workers[i]);
+    }
 }
 
 int tcb_ingest_server_waiting(const struct tcb_ingest_server *server)
@@ -320,22 +504,5 @@ void tcb_ingest_server_stop(struct tcb_ingest_server *server)
                   atomic_load(&server->waiting));
         return;
     }
-    if (server->daemon) {
-        MHD_stop_daemon(server->daemon);
-    }
-    if (server->quiesced_fd != MHD_INVALID_SOCKET) {
-        close(server->quiesced_fd);
-    }
-    free(server);
-}
-
-void tcb_ingest_server_on_delivery(void *opaque, int ok)
-{
-    struct tcb_ingest_request *request = opaque;
-    if (!ok) {
-        atomic_store(&request->failed, 1);
-    }
-    if (atomic_fetch_sub(&request->pending, 1) == 1) {
-        MHD_resume_connection(request->connection);
-    }
+    destroy(server);
 }

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build pkg-config gcc make clang-format clang-tidy
           librdkafka-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev
-          libcmocka-dev kcat curl
+          libcmocka-dev libgnutls28-dev kcat curl openssl
           # the deploy checks (tests/deploy): YAML, systemd-analyze, promtool, the
           # Compose schema, and the image built and run with podman on an mmdebstrap base
           python3 python3-yaml systemd prometheus docker-compose

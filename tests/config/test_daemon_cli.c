@@ -91,6 +91,11 @@ static void test_no_secret_printed(void **state)
     assert_non_null(f);
     fputs("clevertap:\n  accounts:\n"
           "    - { name: a, account_id: b, passcode: \"${TCB_CLI_TEST_SECRET}\", region: zz9 }\n"
+          "    - { name: c, account_id: d, passcode: p, region: eu1,\n"
+          "        endpoint: \"${TCB_CLI_TEST_SECRET}\" }\n"
+          "    - { name: e, account_id: f, passcode: p, region: eu1,\n"
+          "        endpoint: \"${file:/proc/self/environ}\" }\n"
+          "  default_account: \"${TCB_CLI_TEST_SECRET}\"\n"
           "ingest:\n  notification_secret: \"${TCB_CLI_TEST_SECRET}\"\n  bogus: 1\n"
           "kafka:\n  properties: { sasl.password: \"${TCB_CLI_TEST_SECRET}\" }\n",
           f);
@@ -100,6 +105,8 @@ static void test_no_secret_printed(void **state)
         run(&r, daemons[i], "--config /tmp/tcb-cli-secret.yaml --check-config");
         assert_int_equal(r.exit_code, 2);
         assert_non_null(strstr(r.err, "zz9"));
+        assert_non_null(strstr(r.err, "endpoint the value must start")); /* reported, not shown */
+        assert_non_null(strstr(r.err, "default_account the value is not"));
         assert_null(strstr(r.err, SECRET));
         assert_null(strstr(r.out, SECRET));
     }

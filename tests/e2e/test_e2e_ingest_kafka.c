@@ -37,17 +37,15 @@ static int setup(void **state)
     (void)state;
     char yaml[2048];
     snprintf(topic, sizeof(topic), "e2e.webhooks.%d", (int)getpid());
-    ingest.port = harness_free_port();
-    ingest.ops_port = harness_free_port();
     snprintf(yaml, sizeof(yaml),
              "kafka:\n  brokers: \"%s\"\n  topic: \"%s\"\n"
              "clevertap:\n  accounts:\n"
              "    - { name: shop, account_id: \"" ACCOUNT_ID "\", passcode: \"" PASSCODE
              "\", region: eu1 }\n"
-             "ingest:\n  listen: \"127.0.0.1:%d\"\n  metrics_listen: \"127.0.0.1:%d\"\n"
+             "ingest:\n  listen: \"127.0.0.1:0\"\n  metrics_listen: \"127.0.0.1:0\"\n"
              "  notification_secret: \"" SECRET "\"\n  notification_account: shop\n"
              "log: { level: debug }\n",
-             bootstrap(), topic, ingest.port, ingest.ops_port);
+             bootstrap(), topic);
     return harness_ingest_start(&ingest, "ingest-e2e", yaml);
 }
 

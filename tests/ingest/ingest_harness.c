@@ -62,20 +62,6 @@ void harness_tmpdir_remove(void)
     rmdir(dir);
 }
 
-int harness_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(addr);
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
-        port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    return port;
-}
-
 static void binary_path(char *out, size_t len, const char *name)
 {
     const char *dir = getenv("TCB_BIN_DIR");
@@ -180,6 +166,27 @@ void harness_broker_stop(struct harness_broker *broker)
     broker->pid = 0;
 }
 
+/* Reads WEBHOOK_PORT / OPS_PORT from the daemon's port file; 0 when both
+ * were there. */
+static int read_ports(struct harness_ingest *ingest)
+{
+    FILE *f = fopen(ingest->port_path, "r");
+    if (f == NULL) {
+        return -1;
+    }
+    char line[128];
+    ingest->port = ingest->ops_port = -1;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "WEBHOOK_PORT=", 13) == 0) {
+            ingest->port = (int)strtol(line + 13, NULL, 10);
+        } else if (strncmp(line, "OPS_PORT=", 9) == 0) {
+            ingest->ops_port = (int)strtol(line + 9, NULL, 10);
+        }
+    }
+    fclose(f);
+    return ingest->port > 0 && ingest->ops_port > 0 ? 0 : -1;
+}
+
 int harness_ingest_start(struct harness_ingest *ingest, const char *name, const char *yaml)
 {
     char path[512];
@@ -187,6 +194,8 @@ int harness_ingest_start(struct harness_ingest *ingest, const char *name, const 
     snprintf(ingest->config_path, sizeof(ingest->config_path), "%s/%s.yaml", harness_tmpdir(),
              name);
     snprintf(ingest->log_path, sizeof(ingest->log_path), "%s/%s.log", harness_tmpdir(), name);
+    snprintf(ingest->port_path, sizeof(ingest->port_path), "%s/%s.ports", harness_tmpdir(), name);
+    unlink(ingest->port_path);
     FILE *f = fopen(ingest->config_path, "w");
     if (f == NULL) {
         return -1;
@@ -198,16 +207,20 @@ int harness_ingest_start(struct harness_ingest *ingest, const char *name, const 
         int fd = open(ingest->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
         dup2(fd, STDERR_FILENO);
         dup2(fd, STDOUT_FILENO);
-        execl(path, path, "--config", ingest->config_path, (char *)NULL);
+        execl(path, path, "--config", ingest->config_path, "--port-file", ingest->port_path,
+              (char *)NULL);
         _exit(127);
     }
     char body[256];
     for (long long deadline = now_ms() + 20000; now_ms() < deadline; sleep_ms(50)) {
-        if (harness_http(ingest->ops_port, "GET", "/healthz", NULL, NULL, 0, body, sizeof(body)) ==
-            200) {
+        if (read_ports(ingest) == 0 && harness_http(ingest->ops_port, "GET", "/healthz", NULL, NULL,
+                                                    0, body, sizeof(body)) == 200) {
             return 0;
         }
-        if (waitpid(ingest->pid, NULL, WNOHANG) == ingest->pid) {
+        int status = 0;
+        if (waitpid(ingest->pid, &status, WNOHANG) == ingest->pid) {
+            ingest->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            ingest->pid = 0;
             break;
         }
     }
@@ -278,6 +291,24 @@ int harness_http(int port, const char *method, const char *path, const char *con
     curl_slist_free_all(list);
     curl_easy_cleanup(curl);
     return (int)status;
+}
+
+int harness_post(const struct harness_ingest *ingest, const char *path, const char *const *headers,
+                 const char *body, char *response, size_t response_len)
+{
+    return harness_http(ingest->port, "POST", path, headers, body, strlen(body), response,
+                        response_len);
+}
+
+void harness_teardown(struct harness_ingest *ingest, struct harness_broker *broker)
+{
+    if (ingest->pid > 0) {
+        harness_ingest_stop(ingest, SIGTERM);
+    }
+    harness_broker_stop(broker);
+    if (getenv("TCB_KEEP_TEST_FILES") == NULL) {
+        harness_tmpdir_remove();
+    }
 }
 
 static rd_kafka_t *consumer_new(const char *bootstrap)
@@ -423,6 +454,60 @@ void harness_msgs_free(struct harness_msg *msgs, size_t count)
         free(msgs[i].received_at);
     }
     free(msgs);
+}
+
+int harness_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+long harness_read_to_close(int fd, char *buf, size_t cap, int timeout_ms)
+{
+    size_t used = 0;
+    long long deadline = now_ms() + timeout_ms;
+    buf[0] = '\0';
+    for (;;) {
+        int left = (int)(deadline - now_ms());
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (left <= 0 || poll(&pfd, 1, left) != 1) {
+            return -1;
+        }
+        char scratch[4096];
+        ssize_t n = recv(fd, scratch, sizeof(scratch), 0);
+        if (n <= 0) {
+            return (long)used;
+        }
+        size_t take = (size_t)n < cap - 1 - used ? (size_t)n : cap - 1 - used;
+        memcpy(buf + used, scratch, take);
+        used += take;
+        buf[used] = '\0';
+    }
+}
+
+long harness_proc_kib(pid_t pid, const char *name)
+{
+    char path[64];
+    char line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kib = -1;
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, name, strlen(name)) == 0) {
+            kib = strtol(line + strlen(name), NULL, 10);
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return kib;
 }
 
 int harness_file_contains(const char *path, const char *needle)
