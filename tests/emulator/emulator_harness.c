@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@ static pid_t spawn(const char *const *argv, const char *log_path)
     if (pid != 0) {
         return pid;
     }
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* a killed test takes its children along */
     int fd = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600)
                       : open("/dev/null", O_WRONLY);
     if (fd >= 0) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -104,6 +105,7 @@ int harness_broker_start(struct harness_broker *broker, const char *topic_spec)
     }
     broker->pid = fork();
     if (broker->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a killed test takes its children along */
         dup2(in[0], STDIN_FILENO);
         dup2(out[1], STDOUT_FILENO);
         close(in[1]);
@@ -204,6 +206,7 @@ int harness_ingest_start(struct harness_ingest *ingest, const char *name, const 
     fclose(f);
     ingest->pid = fork();
     if (ingest->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a killed test takes its children along */
         int fd = open(ingest->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
         dup2(fd, STDERR_FILENO);
         dup2(fd, STDOUT_FILENO);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -224,6 +225,7 @@ void sink_start(struct sink_proc *p, const struct sink_env *env, const char *nam
     snprintf(binary, sizeof(binary), "%s/clevertap-sink", dir ? dir : "build/bin");
     p->pid = fork();
     if (p->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a killed test takes its children along */
         int fd = open(p->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
         dup2(fd, STDERR_FILENO);
         dup2(fd, STDOUT_FILENO);
