@@ -102,7 +102,8 @@ static const struct tcb_key account_keys[] = {
     STR(struct tcb_account, endpoint, NULL,
         "base URL overriding the region host (emulator, proxy)"),
     INT(struct tcb_account, max_in_flight, "5", 1, TCB_CLEVERTAP_MAX_IN_FLIGHT,
-        "concurrent upload requests per sink member (CleverTap allows 15 per account in all)"),
+        "concurrent upload requests for this account across all sink members, shared by "
+        "partitions (CleverTap allows 15)"),
     INT(struct tcb_account, max_properties, "100", 1, 1024,
         "properties allowed per event or profile for this account"),
 };
