@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # talon-ingest benchmark: keep-alive load from wrk (a second process, loopback)
-# with the seed's one-record upload, against talon-ingest writing to
-# kafka-dev-broker (every 200 acknowledged by Kafka) and, side by side in the
-# same run, against the floor: a bare libmicrohttpd responder with the same
-# threading model and no Kafka. Prints requests/s, p50/p99 latency and peak RSS
+# with the partner guide's one-record upload (identities drawn from 100,000
+# profiles: post.lua), against talon-ingest writing to kafka-dev-broker (every
+# 200 acknowledged by Kafka) and, side by side in the same run, against the
+# floor: a bare libmicrohttpd responder with the same threading model and no
+# Kafka. Prints requests/s, p50/p99 latency and peak RSS
 # per connection count. Never fails on timing.
 #
+# bench/compare/run.sh measures the same against a real Kafka broker too, three
+# rounds with median, min and max.
 # Usage: bench/ingest/run.sh [BUILD_DIR]   (default: build-bench, Release, no sanitizers)
 # Env:   DURATION (10s), CONNECTIONS ("32 256"), WRK_THREADS (2), BASE_PORT (18480),
 #        KAFKA_PROPERTIES to try producer settings, e.g. 'linger.ms: "0", socket.nagle.disable: "true"'
@@ -58,7 +61,7 @@ kafka:
 clevertap:
   accounts:
     - name: "bench"
-      account_id: "W9R-BENCH-001"
+      account_id: "BENCH-ACC-0"
       passcode: "bench-passcode"
       region: "eu1"
 ingest:
