@@ -252,9 +252,8 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     return 0; /* librdkafka frees json */
 }
 
-int tcb_sink_kafka_start(struct tcb_sink *sink, char *err, size_t err_len)
+rd_kafka_conf_t *tcb_sink_kafka_conf(const struct tcb_config *cfg, char *err, size_t err_len)
 {
-    const struct tcb_config *cfg = sink->cfg;
     rd_kafka_conf_t *conf = tcb_kafka_conf_new(cfg, NULL, err, err_len);
     char session[16];
     char heartbeat[16];
@@ -266,6 +265,15 @@ int tcb_sink_kafka_start(struct tcb_sink *sink, char *err, size_t err_len)
         {"partition.assignment.strategy", "range,roundrobin"},
         {"auto.offset.reset", "earliest"},      /* a new group loses nothing already on the topic */
         {"queued.max.messages.kbytes", "8192"}, /* read-ahead: memory stays bounded */
+        /* One fetch response is bounded by fetch.max.bytes of *compressed* batches
+         * (librdkafka sizes it to queued.max.messages.kbytes, 8 MiB); lz4 makes
+         * that 5-6 times as many bytes of messages, each with a few hundred bytes
+         * of librdkafka bookkeeping: 140-180 MiB of peak RSS on a backlog of small
+         * records against Kafka 4.0. 1 MiB keeps the drain as fast and the RSS
+         * near 70 MiB (bench/results/README.md); a batch larger than this still
+         * comes whole (KIP-74). A user setting message.max.bytes above 1 MiB sets
+         * this too (librdkafka refuses fetch.max.bytes < message.max.bytes). */
+        {"fetch.max.bytes", "1048576"},
         {"socket.nagle.disable", "true"},
         {"statistics.interval.ms", "5000"},
         {"heartbeat.interval.ms", heartbeat},
@@ -282,6 +290,15 @@ int tcb_sink_kafka_start(struct tcb_sink *sink, char *err, size_t err_len)
         if (conf) {
             rd_kafka_conf_destroy(conf);
         }
+        return NULL;
+    }
+    return conf;
+}
+
+int tcb_sink_kafka_start(struct tcb_sink *sink, char *err, size_t err_len)
+{
+    rd_kafka_conf_t *conf = tcb_sink_kafka_conf(sink->cfg, err, err_len);
+    if (!conf) {
         return -1;
     }
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
@@ -300,11 +317,11 @@ int tcb_sink_kafka_start(struct tcb_sink *sink, char *err, size_t err_len)
     sink->queue = rd_kafka_queue_get_consumer(sink->rk);
     rd_kafka_queue_io_event_enable(sink->queue, sink->wake[1], "1", 1);
     rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(topics, cfg->kafka.topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_topic_partition_list_add(topics, sink->cfg->kafka.topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t rc = rd_kafka_subscribe(sink->rk, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        snprintf(err, err_len, "subscribe to %s: %s", cfg->kafka.topic, rd_kafka_err2str(rc));
+        snprintf(err, err_len, "subscribe to %s: %s", sink->cfg->kafka.topic, rd_kafka_err2str(rc));
         return -1;
     }
     return 0;

@@ -84,6 +84,10 @@ struct tcb_sink {
 int64_t tcb_sink_now_ms(void);
 
 /* --- sink_kafka.c --- */
+/* The consumer's librdkafka configuration (new; the caller owns it): the sink's
+ * defaults, then kafka.properties, then the settings the loop relies on. NULL
+ * with a message in err. */
+rd_kafka_conf_t *tcb_sink_kafka_conf(const struct tcb_config *cfg, char *err, size_t err_len);
 /* Creates sink->rk (subscribed to kafka.topic) and sink->queue. Returns 0 or
  * -1 with a message in err. */
 int tcb_sink_kafka_start(struct tcb_sink *sink, char *err, size_t err_len);

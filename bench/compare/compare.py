@@ -132,8 +132,9 @@ class Bench:
     def emu_stats(self, emu):
         return json.loads(http_get(f"http://127.0.0.1:{emu.port}/stats"))
 
-    def sink_config(self, broker, topic, group, emu, accounts, latency_ms):
-        props = ", ".join(f'{k}: "{v}"' for k, v in self.args.read_ahead.items())
+    def sink_config(self, broker, topic, group, emu, accounts, latency_ms, tuning=None):
+        tuning = tuning or {}
+        props = ", ".join(f'{k}: "{v}"' for k, v in {**self.args.read_ahead, **tuning.get("props", {})}.items())
         lines = [
             "kafka:",
             f'  brokers: "{broker["bootstrap"]}"',
@@ -154,7 +155,7 @@ class Bench:
             '  metrics_listen: "127.0.0.1:0"',
             "  shutdown_timeout_ms: 5000",
         ]
-        lines += self.args.sink_extra
+        lines += self.args.sink_extra + tuning.get("sink", [])
         lines.append('log: { level: "info", format: "logfmt" }')
         path = os.path.join(self.tmp, self.name("sink") + ".yaml")
         with open(path, "w") as f:
@@ -195,7 +196,7 @@ class Bench:
         return path, port
 
     # ---- one drain -------------------------------------------------------------
-    def drain(self, system, broker, topic, records, accounts, members, latency_ms):
+    def drain(self, system, broker, topic, records, accounts, members, latency_ms, tuning=None):
         """Drains the pre-filled topic with a fresh consumer group; returns one run."""
         emu = self.emulator(accounts, latency_ms)
         group = self.name(f"bench-{system}")
@@ -205,7 +206,7 @@ class Bench:
         workers = []
         t_launch = now_ms()
         if system == "sink":
-            config = self.sink_config(broker, topic, group, emu, accounts, latency_ms)
+            config = self.sink_config(broker, topic, group, emu, accounts, latency_ms, tuning)
             for _ in range(members):
                 workers.append(self.start_sink(config))
         else:
@@ -417,7 +418,10 @@ def main():
     ap.add_argument("--sink-extra", action="append", default=[], help="YAML lines under sink:")
     ap.add_argument("--out", required=True, help="results JSON path")
     args = ap.parse_args()
-    args.read_ahead = {"queued.min.messages": "1000000", "fetch.message.max.bytes": "10485760"}
+    # The same read-ahead for kcat and the sink: kafka-testing/README.md's two (kcat's
+    # defaults halve its rate) and the sink's own two defaults, which bound its memory.
+    args.read_ahead = {"queued.min.messages": "1000000", "fetch.message.max.bytes": "10485760",
+                       "queued.max.messages.kbytes": "8192", "fetch.max.bytes": "1048576"}
     skip = set(filter(None, args.skip.split(",")))
     accounts = [int(x) for x in args.accounts.split(",")]
     members = [int(x) for x in args.members.split(",")]
@@ -434,11 +438,11 @@ def main():
 
     cases = []  # (key, label, callable)
 
-    def drain_case(system, broker, topic, acc, mem, lat, label):
-        key = f"{system}|{broker['kind']}|{topic}|a{acc}|m{mem}|{lat}ms"
+    def drain_case(system, broker, topic, acc, mem, lat, label, tuning=None):
+        key = f"{system}|{broker['kind']}|{topic}|a{acc}|m{mem}|{lat}ms|{label}"
         cases.append((key, dict(system=system, broker=broker["kind"], topic=topic, accounts=acc, members=mem,
-                                latency_ms=lat, label=label),
-                      lambda: bench.drain(system, broker, topic, args.records, acc, mem, lat)))
+                                latency_ms=lat, label=label, tuned=bool(tuning)),
+                      lambda: bench.drain(system, broker, topic, args.records, acc, mem, lat, tuning)))
 
     cases.append((f"kcat|{main_broker['kind']}|{topics[1]}", dict(system="kcat", broker=main_broker["kind"],
                   topic=topics[1], label="kcat -C -e (floor)"), lambda: bench.kcat(main_broker, topics[1],
@@ -456,6 +460,12 @@ def main():
                       lambda: bench.kcat(dev, seed_topic, args.records)))
         for lat in latencies:
             drain_case("sink", dev, seed_topic, 1, 1, lat, f"clevertap-sink, dev broker, seed-shaped, {lat} ms")
+        # The memory knobs: a smaller de-duplication window and Kafka read-ahead.
+        for kib in (4096, 2048):
+            drain_case("sink", dev, seed_topic, 1, 1, 0,
+                       f"clevertap-sink, dev broker, seed-shaped, 0 ms, dedup_window 10000, "
+                       f"queued.max.messages.kbytes {kib}",
+                       {"sink": ["  dedup_window: 10000"], "props": {"queued.max.messages.kbytes": str(kib)}})
     if "ingest" not in skip:
         for conns in (32, 256):
             for target, broker in (("floor", None), ("kafka", real), ("dev", dev)):

@@ -79,11 +79,11 @@ def main():
     kcat = find(system="kcat", broker=broker)
     peer0 = find(system="benthos", latency_ms=0)
     peer300 = find(system="benthos", latency_ms=300)
-    sink0 = find(system="sink", broker=broker, accounts=1, members=1, latency_ms=0)
-    sink300 = find(system="sink", broker=broker, accounts=1, members=1, latency_ms=300)
+    sink0 = find(system="sink", broker=broker, accounts=1, members=1, latency_ms=0, tuned=False)
+    sink300 = find(system="sink", broker=broker, accounts=1, members=1, latency_ms=300, tuned=False)
     dev_kcat = find(system="kcat", broker="dev", topic="bench.seed")
-    dev0 = find(system="sink", broker="dev", topic="bench.seed", latency_ms=0)
-    dev300 = find(system="sink", broker="dev", topic="bench.seed", latency_ms=300)
+    dev0 = find(system="sink", broker="dev", topic="bench.seed", latency_ms=0, tuned=False)
+    dev300 = find(system="sink", broker="dev", topic="bench.seed", latency_ms=300, tuned=False)
 
     # ---- the table ------------------------------------------------------------
     head = ("| system | broker | records/s | CPU s / M records | peak RSS MiB | upload p50 ms | upload p99 ms "
@@ -230,8 +230,8 @@ def chart(cases, broker, path):
         print("no matplotlib: chart skipped")
         return
     picks = [("kcat (floor)", dict(system="kcat", broker=broker)),
-             ("sink 1 acct", dict(system="sink", broker=broker, accounts=1, members=1, latency_ms=0)),
-             ("sink 4 acct\n2 members", dict(system="sink", broker=broker, accounts=4, members=2, latency_ms=0)),
+             ("sink 1 acct", dict(system="sink", broker=broker, accounts=1, members=1, latency_ms=0, tuned=False)),
+             ("sink 4 acct\n2 members", dict(system="sink", broker=broker, accounts=4, members=2, latency_ms=0, tuned=False)),
              ("Benthos\n4.27.0", dict(system="benthos", latency_ms=0))]
     found = []
     for label, want in picks:
