@@ -236,6 +236,7 @@ class Bench:
                 last_rss[w.pid] = peak_rss_mib(w.pid)
             metrics = [self.scrape(w) for w in workers]
             stats = self.emu_stats(emu)
+            emu_cpu = cpu_seconds(emu.pid)
         finally:
             if watcher.poll() is None:
                 watcher.kill()
@@ -259,6 +260,10 @@ class Bench:
             "rss_mib": max(last_rss.values()),
             "p50_ms": p50,
             "p99_ms": p99,
+            # cores the process(es) kept busy from launch to the end of the drain: near
+            # 1.0 per member means the one loop thread is the limit
+            "cores_busy": cpu / ((done["done_ms"] - t_launch) / 1000.0),
+            "emulator_cpu_per_m": emu_cpu / (records / 1e6),
             "accepted": accepted,
             "duplicates": accepted - records,
             "http_429": stats["status"].get("429", 0),

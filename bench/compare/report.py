@@ -87,8 +87,8 @@ def main():
 
     # ---- the table ------------------------------------------------------------
     head = ("| system | broker | records/s | CPU s / M records | peak RSS MiB | upload p50 ms | upload p99 ms "
-            "| % of ceiling | runs |")
-    rows = [head, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+            "| % of ceiling | cores busy | emulator CPU s / M | runs |")
+    rows = [head, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for c in cases.values():
         meta, s = c["meta"], c.get("summary", {})
         if meta["system"] == "ingest":
@@ -97,7 +97,8 @@ def main():
         runs = f"{len(c['runs'])}" + (f" ({fails} failed)" if fails else "")
         rows.append(f"| {meta['label']} | {meta['broker']} | {fmt(s.get('rate'))} | {fmt(s.get('cpu_per_m'), 1)} "
                     f"| {fmt(s.get('rss_mib'), 1)} | {fmt(s.get('p50_ms'), 0)} | {fmt(s.get('p99_ms'), 0)} "
-                    f"| {fmt(s.get('ceiling_pct'), 1)} | {runs} |")
+                    f"| {fmt(s.get('ceiling_pct'), 1)} | {fmt(s.get('cores_busy'), 2)} "
+                    f"| {fmt(s.get('emulator_cpu_per_m'), 1)} | {runs} |")
     ingest_rows = ["| target | connections | acknowledged req/s | p50 ms | p99 ms | non-2xx | peak RSS MiB | runs |",
                    "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     names = {"floor": "bare libmicrohttpd responder (floor)", "kafka": "talon-ingest -> Kafka 4.0",
@@ -181,7 +182,9 @@ every partition's end, polled every 100 ms by `bench-kafka watch`). CPU = user +
 process(es) under test from start to the end of the drain (`/proc/PID/stat`), per million records. Peak
 RSS = `VmHWM` (with 2 members: the larger). Upload latency: clevertap-sink's
 `tcb_upload_request_seconds` histogram (quantiles interpolated inside buckets), Benthos's
-`output_latency_ns`. Ceiling at 300 ms: accounts x 15 requests x 1000 records / 0.3 s
+`output_latency_ns`. Cores busy = the CPU seconds above over the seconds from launch to the end of the
+drain (clevertap-sink's loop is one thread: near 1.0 per member, it is the limit). Emulator CPU: what
+`clevertap-emulator` spent per million records (it validates every record), on the same 2 cores. Ceiling at 300 ms: accounts x 15 requests x 1000 records / 0.3 s
 (50,000 records/s per account). The peer: Benthos 4.27.0, `kafka_franz` input (Sarama's `kafka` on the
 dev broker), a Bloblang mapping to the same CleverTap records, `http_client` batching 1000 records as
 `{{"d":[...]}}`, `max_in_flight: 15`, commits every second (bench/compare/benthos.yaml).
