@@ -152,22 +152,16 @@ static int fill(const struct fill_opts *o)
         rd_kafka_header_add(headers, "request-id", -1, request_id, -1);
         rd_kafka_header_add(headers, "record-index", -1, "0", -1);
         rd_kafka_header_add(headers, "received-at", -1, received, -1);
-        rd_kafka_vu_t vus[5];
-        vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
-        vus[0].u.cstr = o->topic;
-        vus[1].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
-        vus[1].u.i = RD_KAFKA_MSG_F_COPY;
-        vus[2].vtype = RD_KAFKA_VTYPE_VALUE;
-        vus[2].u.mem.ptr = value;
-        vus[2].u.mem.size = (size_t)len;
-        vus[3].vtype = RD_KAFKA_VTYPE_KEY;
-        vus[3].u.mem.ptr = key;
-        vus[3].u.mem.size = strlen(key);
-        vus[4].vtype = RD_KAFKA_VTYPE_HEADERS;
-        vus[4].u.headers = headers;
+        const rd_kafka_vu_t vus[] = {
+            {.vtype = RD_KAFKA_VTYPE_TOPIC, .u.cstr = o->topic},
+            {.vtype = RD_KAFKA_VTYPE_MSGFLAGS, .u.i = RD_KAFKA_MSG_F_COPY},
+            {.vtype = RD_KAFKA_VTYPE_VALUE, .u.mem = {value, (size_t)len}},
+            {.vtype = RD_KAFKA_VTYPE_KEY, .u.mem = {key, strlen(key)}},
+            {.vtype = RD_KAFKA_VTYPE_HEADERS, .u.headers = headers},
+        };
         rd_kafka_resp_err_t rc;
         for (;;) {
-            rd_kafka_error_t *error = rd_kafka_produceva(rk, vus, 5);
+            rd_kafka_error_t *error = rd_kafka_produceva(rk, vus, sizeof(vus) / sizeof(vus[0]));
             rc = error ? rd_kafka_error_code(error) : RD_KAFKA_RESP_ERR_NO_ERROR;
             if (error) {
                 rd_kafka_error_destroy(error);

@@ -1,9 +1,13 @@
 /* librdkafka configuration from the config file: brokers and every verbatim
  * property applied, a refused property named without its value (it may be a
- * SASL password), and librdkafka's log lines routed through common/log. */
+ * SASL password), and librdkafka's log lines routed through common/log; the
+ * sink's consumer configuration on top: the defaults that bound its memory
+ * (read-ahead and, since lz4 multiplies it, one fetch's size), a property
+ * winning over a default, the loop's own settings winning over a property. */
 #include "common/kafka_conf.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "consumer/sink_state.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,12 +82,51 @@ static void test_librdkafka_logs_through_our_logger(void **state)
     free(buf);
 }
 
+static const char sink_yaml[] =
+    "kafka:\n  brokers: \"127.0.0.1:1\"\n  properties: { %s }\n"
+    "clevertap:\n  accounts:\n    - { name: \"a\", account_id: \"W9R-ABC-123Z\", "
+    "passcode: \"x\", region: \"eu1\" }\n";
+
+static void test_sink_defaults_bound_memory(void **state)
+{
+    (void)state;
+    char yaml[512];
+    snprintf(yaml, sizeof(yaml), sink_yaml, "");
+    struct tcb_config *cfg = load(yaml);
+    char err[256] = "";
+    rd_kafka_conf_t *conf = tcb_sink_kafka_conf(cfg, err, sizeof(err));
+    assert_non_null(conf);
+    expect_property(conf, "queued.max.messages.kbytes", "8192");
+    expect_property(conf, "fetch.max.bytes", "1048576");
+    expect_property(conf, "enable.auto.commit", "false");
+    rd_kafka_conf_destroy(conf);
+    tcb_config_destroy(cfg);
+}
+
+static void test_sink_properties_override_defaults_not_forced(void **state)
+{
+    (void)state;
+    char yaml[512];
+    snprintf(yaml, sizeof(yaml), sink_yaml,
+             "fetch.max.bytes: \"4194304\", enable.auto.commit: \"true\"");
+    struct tcb_config *cfg = load(yaml);
+    char err[256] = "";
+    rd_kafka_conf_t *conf = tcb_sink_kafka_conf(cfg, err, sizeof(err));
+    assert_non_null(conf);
+    expect_property(conf, "fetch.max.bytes", "4194304");
+    expect_property(conf, "enable.auto.commit", "false");
+    rd_kafka_conf_destroy(conf);
+    tcb_config_destroy(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_properties_applied),
         cmocka_unit_test(test_refused_property_hides_value),
         cmocka_unit_test(test_librdkafka_logs_through_our_logger),
+        cmocka_unit_test(test_sink_defaults_bound_memory),
+        cmocka_unit_test(test_sink_properties_override_defaults_not_forced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
