@@ -21,6 +21,8 @@
 #define METADATA_TIMEOUT_MS 5000
 
 /* The partition count of kafka.topic, or 0 when metadata cannot say. */
+
+#define SINK_FETCH_MAX_BYTES "1048576" /* one fetch response; see tcb_sink_kafka_conf */
 static int topic_partitions(struct tcb_sink *sink)
 {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(sink->rk, sink->cfg->kafka.topic, NULL);
@@ -271,9 +273,9 @@ rd_kafka_conf_t *tcb_sink_kafka_conf(const struct tcb_config *cfg, char *err, si
          * of librdkafka bookkeeping: 140-180 MiB of peak RSS on a backlog of small
          * records against Kafka 4.0. 1 MiB keeps the drain as fast and the RSS
          * near 70 MiB (bench/results/README.md); a batch larger than this still
-         * comes whole (KIP-74). A user setting message.max.bytes above 1 MiB sets
-         * this too (librdkafka refuses fetch.max.bytes < message.max.bytes). */
-        {"fetch.max.bytes", "1048576"},
+         * comes whole (KIP-74). Raised to message.max.bytes below when that is
+         * larger (librdkafka refuses fetch.max.bytes < message.max.bytes). */
+        {"fetch.max.bytes", SINK_FETCH_MAX_BYTES},
         {"socket.nagle.disable", "true"},
         {"statistics.interval.ms", "5000"},
         {"heartbeat.interval.ms", heartbeat},
@@ -290,6 +292,20 @@ rd_kafka_conf_t *tcb_sink_kafka_conf(const struct tcb_config *cfg, char *err, si
         if (conf) {
             rd_kafka_conf_destroy(conf);
         }
+        return NULL;
+    }
+    /* kafka.properties is shared with the dead-letter producer, which may need a
+     * larger message.max.bytes: our fetch default then follows it. */
+    char fetch[32];
+    char message[32];
+    size_t fetch_len = sizeof(fetch);
+    size_t message_len = sizeof(message);
+    if (rd_kafka_conf_get(conf, "fetch.max.bytes", fetch, &fetch_len) == RD_KAFKA_CONF_OK &&
+        rd_kafka_conf_get(conf, "message.max.bytes", message, &message_len) == RD_KAFKA_CONF_OK &&
+        strcmp(fetch, SINK_FETCH_MAX_BYTES) == 0 &&
+        strtoll(message, NULL, 10) > strtoll(fetch, NULL, 10) &&
+        tcb_kafka_conf_set(conf, "fetch.max.bytes", message, err, err_len) != 0) {
+        rd_kafka_conf_destroy(conf);
         return NULL;
     }
     return conf;

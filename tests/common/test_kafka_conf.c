@@ -119,6 +119,27 @@ static void test_sink_properties_override_defaults_not_forced(void **state)
     tcb_config_destroy(cfg);
 }
 
+/* kafka.properties is shared with the DLQ producer: a message.max.bytes above
+ * the fetch default must not stop the consumer from starting. */
+static void test_sink_fetch_follows_message_max_bytes(void **state)
+{
+    (void)state;
+    char yaml[512];
+    snprintf(yaml, sizeof(yaml), sink_yaml, "message.max.bytes: \"2000000\"");
+    struct tcb_config *cfg = load(yaml);
+    char err[256] = "";
+    rd_kafka_conf_t *conf = tcb_sink_kafka_conf(cfg, err, sizeof(err));
+    assert_non_null(conf);
+    expect_property(conf, "fetch.max.bytes", "2000000");
+    char detail[512] = "";
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, detail, sizeof(detail));
+    if (!rk) {
+        fail_msg("the consumer does not start: %s", detail);
+    }
+    rd_kafka_destroy(rk);
+    tcb_config_destroy(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +148,7 @@ int main(void)
         cmocka_unit_test(test_librdkafka_logs_through_our_logger),
         cmocka_unit_test(test_sink_defaults_bound_memory),
         cmocka_unit_test(test_sink_properties_override_defaults_not_forced),
+        cmocka_unit_test(test_sink_fetch_follows_message_max_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
