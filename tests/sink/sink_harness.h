@@ -127,6 +127,11 @@ int sink_teardown(void **state);
 /* A cmocka group teardown: removes the test directory (logs, configs). */
 int sink_group_teardown(void **state);
 
+/* Waits until the emulator's record file has at least lines lines, or the DLQ
+ * at least count messages, up to timeout_ms. Returns 1 when it did. */
+int sink_wait_recorded(const struct sink_env *env, size_t lines, int timeout_ms);
+int sink_wait_dlq(const struct sink_env *env, size_t count, int timeout_ms);
+
 long long sink_now_ms(void);
 void sink_sleep_ms(int ms);
 

@@ -21,18 +21,6 @@
 #define NOTIFICATIONS 10 /* CouponCreated with 2 coupons each */
 #define SEQ_BASE      100000
 
-struct expect {
-    const struct sink_env *env;
-    size_t lines;
-};
-
-static int enough_lines(void *ctx)
-{
-    struct expect *e = ctx;
-    static int counts[1];
-    return sink_recorded(e->env, counts, NULL, 0, NULL) >= e->lines;
-}
-
 static void make_mixed(size_t i, struct sink_msg *msg, void *ctx)
 {
     (void)ctx;
@@ -94,8 +82,7 @@ static void test_steady_state_and_restart(void **state)
     sink_start(&a, &env, "steady", NULL);
     size_t valid = w.count - w.count / 100;
     size_t expected_lines = valid + ENVELOPES * 3 + NOTIFICATIONS * 2;
-    struct expect e = {&env, expected_lines};
-    assert_true(sink_wait(enough_lines, &e, 60000));
+    assert_true(sink_wait_recorded(&env, expected_lines, 60000));
     assert_true(sink_wait_committed_to_end(&env, SINK_GROUP, 30000));
 
     int *counts = calloc(w.count, sizeof(*counts));
@@ -177,18 +164,6 @@ static void make_retried(size_t i, struct sink_msg *msg, void *ctx)
     msg->headers[3] = replay ? "replayed-from=sink.test.dlq:0:1" : NULL;
 }
 
-static int forty_lines(void *ctx)
-{
-    int counts[20] = {0};
-    return sink_recorded(ctx, counts, NULL, 20, NULL) >= 40;
-}
-
-static int twenty_lines(void *ctx)
-{
-    int counts[20] = {0};
-    return sink_recorded(ctx, counts, NULL, 20, NULL) >= 20;
-}
-
 static void test_duplicates_dropped_replays_pass(void **state)
 {
     (void)state;
@@ -197,7 +172,7 @@ static void test_duplicates_dropped_replays_pass(void **state)
     struct sink_proc a;
     sink_start(&a, &env, "dedup", NULL);
     sink_produce(&env, 40, make_retried, NULL, NULL); /* each webhook twice */
-    assert_true(sink_wait(twenty_lines, &env, 30000));
+    assert_true(sink_wait_recorded(&env, 20, 30000));
     assert_true(sink_wait_committed_to_end(&env, SINK_GROUP, 30000));
     int counts[20] = {0};
     assert_int_equal(sink_recorded(&env, counts, NULL, 20, NULL), 20);
@@ -206,7 +181,7 @@ static void test_duplicates_dropped_replays_pass(void **state)
     }
     assert_true(sink_metric(&a, "tcb_sink_duplicates_dropped_total", "") == 20);
     sink_produce(&env, 20, make_retried, &env, NULL); /* replays of the same ones */
-    assert_true(sink_wait(forty_lines, &env, 30000));
+    assert_true(sink_wait_recorded(&env, 40, 30000));
     assert_int_equal(sink_stop(&a, SIGTERM), 0);
     sink_env_stop(&env);
 }
