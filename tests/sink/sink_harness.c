@@ -237,24 +237,34 @@ void sink_start(struct sink_proc *p, const struct sink_env *env, const char *nam
     fail_msg("clevertap-sink %s did not start", name);
 }
 
+int sink_wait_exit(struct sink_proc *p, int timeout_ms)
+{
+    int status = 0;
+    for (long long deadline = sink_now_ms() + timeout_ms; p->pid > 0 && sink_now_ms() < deadline;
+         sink_sleep_ms(20)) {
+        if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+            forget(p->pid);
+            p->pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+    }
+    return -1;
+}
+
 int sink_stop(struct sink_proc *p, int sig)
 {
     if (p->pid <= 0) {
         return -1;
     }
     kill(p->pid, sig);
-    forget(p->pid);
-    int status = 0;
-    for (long long deadline = sink_now_ms() + 60000; sink_now_ms() < deadline; sink_sleep_ms(20)) {
-        if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
-            p->pid = 0;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
+    int rc = sink_wait_exit(p, 60000);
+    if (rc < 0) {
+        kill(p->pid, SIGKILL);
+        waitpid(p->pid, NULL, 0);
+        forget(p->pid);
+        p->pid = 0;
     }
-    kill(p->pid, SIGKILL);
-    waitpid(p->pid, NULL, 0);
-    p->pid = 0;
-    return -1;
+    return rc;
 }
 
 int sink_http_get(const struct sink_proc *p, const char *path, char *body, size_t len)
