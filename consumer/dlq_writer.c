@@ -44,6 +44,7 @@ struct tcb_dlq_writer {
     size_t pending;
     struct dlq_item *backlog_head, *backlog_tail;
     size_t backlog;
+    size_t backlogged_total;
     int failed;
 };
 
@@ -78,6 +79,7 @@ static void backlog_push(struct tcb_dlq_writer *w, struct dlq_item *item, int64_
     }
     w->backlog_tail = item;
     w->backlog++;
+    w->backlogged_total++;
 }
 
 static struct dlq_item *backlog_pop(struct tcb_dlq_writer *w)
@@ -354,6 +356,11 @@ size_t tcb_dlq_writer_pending(const struct tcb_dlq_writer *w)
 size_t tcb_dlq_writer_backlog(const struct tcb_dlq_writer *w)
 {
     return w->backlog;
+}
+
+size_t tcb_dlq_writer_backlogged_total(const struct tcb_dlq_writer *w)
+{
+    return w->backlogged_total;
 }
 
 void tcb_dlq_writer_watch_fd(struct tcb_dlq_writer *w, int fd)
