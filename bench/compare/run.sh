@@ -46,6 +46,7 @@ cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTCB_BUILD_TES
 nice -n 5 cmake --build "$BUILD" -j2 --target clevertap-sink talon-ingest clevertap-emulator \
     kafka-dev-broker ingest-bench-floor bench-kafka bench_transforms >/dev/null
 BIN=$BUILD/bin
+BRIDGE_VERSION=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown) # what was built
 
 BENTHOS=""
 if ! skipped peer; then
@@ -132,9 +133,9 @@ KAFKA_VERSION=$(ls "${TCB_KAFKA_LIBS:-${HOME:-/root}/.cache/tcb-kafka-libs}" 2>/
     --load-before "$LOAD_BEFORE" --load-after "$LOAD_AFTER" --kafka-note "$KAFKA_NOTE" \
     --version "kafka=${KAFKA_VERSION:-none}" \
     --version "librdkafka=$(pkg-config --modversion rdkafka)" \
-    --version "kcat=$(kcat -V 2>&1 | sed -n 's/^kcat - .* version \([^ ]*\).*/\1/p' | head -1)" \
+    --version "kcat=$(kcat -V 2>&1 | sed -n 's/^Version \([^ ]*\).*/\1/p' | head -1)" \
     --version "benthos=$([ -n "$BENTHOS" ] && "$BENTHOS" --version 2>/dev/null | head -1)" \
     --version "wrk=$(wrk -v 2>&1 | head -1 | cut -d' ' -f2)" \
     --version "java=$(java -version 2>&1 | head -1)" \
-    --version "bridge=$(git -C "$ROOT" describe --always --dirty 2>/dev/null)" \
+    --version "bridge=$BRIDGE_VERSION" \
     --version "compiler=$(cc --version | head -1)"
