@@ -91,20 +91,43 @@ static void emu_args_with_accounts(const char *const *extra, const char **args)
     args[n] = NULL;
 }
 
-void sink_env_start(struct sink_env *env, int partitions, const char *const *emu_args)
+static void env_init(struct sink_env *env, const char *topic, const char *dlq, const char *group,
+                     int partitions)
 {
     memset(env, 0, sizeof(*env));
     current_env = env;
     env->partitions = partitions;
+    snprintf(env->topic, sizeof(env->topic), "%s", topic);
+    snprintf(env->dlq, sizeof(env->dlq), "%s", dlq);
+    snprintf(env->group, sizeof(env->group), "%s", group);
+}
+
+static void env_launch_emulator(struct sink_env *env, const char *const *emu_args)
+{
+    const char *args[MAX_EMU_ARGS];
+    emu_args_with_accounts(emu_args, args);
+    assert_int_equal(tcb_test_emu_launch(&env->emu, 0, args), 0);
+}
+
+void sink_env_start(struct sink_env *env, int partitions, const char *const *emu_args)
+{
+    env_init(env, SINK_TOPIC, SINK_DLQ, SINK_GROUP, partitions);
     char spec[64];
     snprintf(spec, sizeof(spec), "%s:%d", SINK_TOPIC, partitions);
     assert_int_equal(harness_broker_start(&env->broker, spec), 0);
     char dlq[64];
     snprintf(dlq, sizeof(dlq), "topic %s 1", SINK_DLQ);
     assert_true(harness_broker_command(&env->broker, dlq));
-    const char *args[MAX_EMU_ARGS];
-    emu_args_with_accounts(emu_args, args);
-    assert_int_equal(tcb_test_emu_launch(&env->emu, 0, args), 0);
+    env_launch_emulator(env, emu_args);
+}
+
+void sink_env_start_on(struct sink_env *env, const char *bootstrap, const char *topic,
+                       const char *dlq, const char *group, int partitions,
+                       const char *const *emu_args)
+{
+    env_init(env, topic, dlq, group, partitions);
+    snprintf(env->broker.bootstrap, sizeof(env->broker.bootstrap), "%s", bootstrap);
+    env_launch_emulator(env, emu_args);
 }
 
 void sink_env_restart_emulator(struct sink_env *env, const char *const *emu_args)
@@ -137,11 +160,11 @@ int sink_group_teardown(void **state)
     return 0;
 }
 
-static void write_config(const struct sink_proc *p, const struct sink_env *env,
-                         const struct sink_opts *o)
+void sink_write_config(const char *path, const struct sink_env *env, const struct sink_opts *o)
 {
-    FILE *f = fopen(p->config_path, "w");
+    FILE *f = fopen(path, "w");
     assert_non_null(f);
+    const char *scheme = o && o->https ? "https" : "http";
     fprintf(
         f,
         "kafka:\n"
@@ -154,9 +177,10 @@ static void write_config(const struct sink_proc *p, const struct sink_env *env,
         "clevertap:\n"
         "  accounts:\n"
         "    - { name: \"one\", account_id: \"%s\", passcode: \"%s\", region: \"eu1\",\n"
-        "        endpoint: \"http://127.0.0.1:%d\", max_in_flight: 15 }\n"
+        "        endpoint: \"%s://127.0.0.1:%d\", max_in_flight: 15 }\n"
         "    - { name: \"two\", account_id: \"%s\", passcode: \"%s\", region: \"us1\",\n"
-        "        endpoint: \"http://127.0.0.1:%d\", max_in_flight: 15 }\n"
+        "        endpoint: \"%s://127.0.0.1:%d\", max_in_flight: 15 }\n"
+        "%s"
         "  request_timeout_ms: %d\n"
         "  retry_initial_ms: 20\n"
         "  retry_max_ms: 500\n"
@@ -170,10 +194,11 @@ static void write_config(const struct sink_proc *p, const struct sink_env *env,
         "%s"
         "log: { level: \"info\", format: \"logfmt\" }\n"
         "%s",
-        env->broker.bootstrap, SINK_TOPIC, SINK_DLQ, SINK_GROUP,
-        o && o->kafka_extra ? o->kafka_extra : "", TCB_TEST_ACCOUNT_1, TCB_TEST_PASSCODE_1,
+        env->broker.bootstrap, env->topic, env->dlq, env->group,
+        o && o->kafka_extra ? o->kafka_extra : "", TCB_TEST_ACCOUNT_1, TCB_TEST_PASSCODE_1, scheme,
         env->emu.port, TCB_TEST_ACCOUNT_2, o && o->passcode_2 ? o->passcode_2 : TCB_TEST_PASSCODE_2,
-        env->emu.port, o && o->request_timeout_ms ? o->request_timeout_ms : 2000,
+        scheme, env->emu.port, o && o->accounts_extra ? o->accounts_extra : "",
+        o && o->request_timeout_ms ? o->request_timeout_ms : 2000,
         o && o->clevertap_extra ? o->clevertap_extra : "",
         o && o->shutdown_timeout_ms ? o->shutdown_timeout_ms : 5000,
         o && o->sink_extra && strstr(o->sink_extra, "batch:") ? "" : "  batch: { linger_ms: 20 }\n",
@@ -215,10 +240,17 @@ void sink_print_log(const struct sink_proc *p)
 void sink_start(struct sink_proc *p, const struct sink_env *env, const char *name,
                 const struct sink_opts *opts)
 {
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s.yaml", harness_tmpdir(), name);
+    sink_write_config(path, env, opts);
+    sink_launch(p, name, path);
+}
+
+void sink_launch(struct sink_proc *p, const char *name, const char *config_path)
+{
     memset(p, 0, sizeof(*p));
-    snprintf(p->config_path, sizeof(p->config_path), "%s/%s.yaml", harness_tmpdir(), name);
+    snprintf(p->config_path, sizeof(p->config_path), "%s", config_path);
     snprintf(p->log_path, sizeof(p->log_path), "%s/%s.log", harness_tmpdir(), name);
-    write_config(p, env, opts);
     unlink(p->log_path);
     char binary[512];
     const char *dir = getenv("TCB_BIN_DIR");
@@ -345,6 +377,7 @@ void sink_produce(const struct sink_env *env, size_t count,
     rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err));
     rd_kafka_conf_set(conf, "partitioner", "murmur2_random", err, sizeof(err));
     rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
+    rd_kafka_conf_set(conf, "message.max.bytes", "8388608", err, sizeof(err));
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_opaque(conf, &d);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
@@ -358,10 +391,10 @@ void sink_produce(const struct sink_env *env, size_t count,
         add_headers(hdrs, m);
         rd_kafka_vu_t vus[7];
         vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
-        vus[0].u.cstr = SINK_TOPIC;
+        vus[0].u.cstr = env->topic;
         vus[1].vtype = RD_KAFKA_VTYPE_VALUE;
-        vus[1].u.mem.ptr = m->value;
-        vus[1].u.mem.size = strlen(m->value);
+        vus[1].u.mem.ptr = m->big_value ? (void *)m->big_value : m->value;
+        vus[1].u.mem.size = m->big_value ? m->big_len : strlen(m->value);
         vus[2].vtype = RD_KAFKA_VTYPE_KEY;
         vus[2].u.mem.ptr = m->key[0] ? m->key : NULL;
         vus[2].u.mem.size = strlen(m->key);
@@ -460,7 +493,7 @@ static rd_kafka_t *reader(const struct sink_env *env, const char *group)
 struct sink_dlq_msg *sink_read_dlq(const struct sink_env *env, size_t *count)
 {
     int64_t high = 0;
-    assert_int_equal(harness_watermarks(env->broker.bootstrap, SINK_DLQ, &high), 1);
+    assert_int_equal(harness_watermarks(env->broker.bootstrap, env->dlq, &high), 1);
     struct sink_dlq_msg *out = calloc(high > 0 ? (size_t)high : 1, sizeof(*out));
     size_t n = 0;
     *count = 0;
@@ -469,7 +502,7 @@ struct sink_dlq_msg *sink_read_dlq(const struct sink_env *env, size_t *count)
     }
     rd_kafka_t *rk = reader(env, "sink-test-dlq-reader");
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, SINK_DLQ, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_topic_partition_list_add(list, env->dlq, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_assign(rk, list);
     rd_kafka_topic_partition_list_destroy(list);
     for (long long deadline = sink_now_ms() + 20000;
@@ -514,7 +547,7 @@ int sink_committed(const struct sink_env *env, const char *group, int64_t *out)
     rd_kafka_t *rk = reader(env, group);
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(env->partitions);
     for (int p = 0; p < env->partitions; p++) {
-        rd_kafka_topic_partition_list_add(list, SINK_TOPIC, p);
+        rd_kafka_topic_partition_list_add(list, env->topic, p);
     }
     rd_kafka_resp_err_t err = rd_kafka_committed(rk, list, 10000);
     for (int p = 0; err == 0 && p < list->cnt; p++) {
@@ -529,7 +562,7 @@ int sink_wait_committed_to_end(const struct sink_env *env, const char *group, in
 {
     int64_t highs[HARNESS_MAX_PARTITIONS];
     int64_t committed[HARNESS_MAX_PARTITIONS];
-    assert_int_equal(harness_watermarks(env->broker.bootstrap, SINK_TOPIC, highs), env->partitions);
+    assert_int_equal(harness_watermarks(env->broker.bootstrap, env->topic, highs), env->partitions);
     for (long long deadline = sink_now_ms() + timeout_ms; sink_now_ms() < deadline;
          sink_sleep_ms(200)) {
         if (sink_committed(env, group, committed) != 0) {
