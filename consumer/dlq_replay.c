@@ -6,6 +6,7 @@
 #include "consumer/dlq_replay.h"
 
 #include "common/kafka_conf.h"
+#include "common/kafka_produce.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "consumer/dlq_writer.h"
@@ -214,34 +215,24 @@ static void replay_one(struct replay *r, const rd_kafka_message_t *rkm, rd_kafka
         r->replayed++;
         return;
     }
-    rd_kafka_headers_t *out_headers = replay_headers(hdrs, from);
-    rd_kafka_vu_t vus[5];
-    vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
-    vus[0].u.cstr = r->cfg->kafka.topic;
-    vus[1].vtype = RD_KAFKA_VTYPE_VALUE;
-    vus[1].u.mem.ptr = rkm->payload;
-    vus[1].u.mem.size = rkm->len;
-    vus[2].vtype = RD_KAFKA_VTYPE_KEY;
-    vus[2].u.mem.ptr = rkm->key;
-    vus[2].u.mem.size = rkm->key_len;
-    vus[3].vtype = RD_KAFKA_VTYPE_HEADERS;
-    vus[3].u.headers = out_headers;
-    vus[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
-    vus[4].u.i = RD_KAFKA_MSG_F_COPY;
-    rd_kafka_error_t *error = NULL;
-    for (int tries = 0; tries < 100; tries++) {
-        error = rd_kafka_produceva(r->producer, vus, 5);
-        if (!error || rd_kafka_error_code(error) != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            break;
+    struct tcb_kafka_message m = {.topic = r->cfg->kafka.topic,
+                                  .partition = RD_KAFKA_PARTITION_UA,
+                                  .value = rkm->payload,
+                                  .value_len = rkm->len,
+                                  .key = rkm->key,
+                                  .key_len = rkm->key_len,
+                                  .headers = replay_headers(hdrs, from),
+                                  .flags = RD_KAFKA_MSG_F_COPY};
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__QUEUE_FULL;
+    for (int tries = 0; tries < 100 && err == RD_KAFKA_RESP_ERR__QUEUE_FULL; tries++) {
+        err = tcb_kafka_produce(r->producer, &m);
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(r->producer, 100);
         }
-        rd_kafka_error_destroy(error);
-        error = NULL;
-        rd_kafka_poll(r->producer, 100);
     }
-    if (error) {
-        TCB_ERROR("replay.produce", "%s: %s", from, rd_kafka_error_string(error));
-        rd_kafka_error_destroy(error);
-        rd_kafka_headers_destroy(out_headers);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        TCB_ERROR("replay.produce", "%s: %s", from, rd_kafka_err2str(err));
+        rd_kafka_headers_destroy(m.headers);
         r->failed = 1;
         return;
     }

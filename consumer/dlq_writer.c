@@ -6,6 +6,7 @@
 #include "consumer/dlq_writer.h"
 
 #include "common/kafka_conf.h"
+#include "common/kafka_produce.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "util/alloc.h"
@@ -43,6 +44,7 @@ struct tcb_dlq_writer {
     size_t pending;
     struct dlq_item *backlog_head, *backlog_tail;
     size_t backlog;
+    size_t backlogged_total;
     int failed;
 };
 
@@ -77,6 +79,7 @@ static void backlog_push(struct tcb_dlq_writer *w, struct dlq_item *item, int64_
     }
     w->backlog_tail = item;
     w->backlog++;
+    w->backlogged_total++;
 }
 
 static struct dlq_item *backlog_pop(struct tcb_dlq_writer *w)
@@ -107,29 +110,19 @@ static void truncate_value(struct dlq_item *item)
  * the error librdkafka refused it with (the caller still owns it). */
 static rd_kafka_resp_err_t produce(struct tcb_dlq_writer *w, struct dlq_item *item)
 {
-    rd_kafka_headers_t *headers = rd_kafka_headers_copy(item->headers);
-    rd_kafka_vu_t vus[6];
-    vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
-    vus[0].u.cstr = w->cfg->kafka.dlq_topic;
-    vus[1].vtype = RD_KAFKA_VTYPE_VALUE;
-    vus[1].u.mem.ptr = item->value;
-    vus[1].u.mem.size = item->value_len;
-    vus[2].vtype = RD_KAFKA_VTYPE_KEY;
-    vus[2].u.mem.ptr = item->key;
-    vus[2].u.mem.size = item->key_len;
-    vus[3].vtype = RD_KAFKA_VTYPE_HEADERS;
-    vus[3].u.headers = headers;
-    vus[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
-    vus[4].u.ptr = item;
-    vus[5].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
-    vus[5].u.i = 0; /* no copy: item keeps the bytes until the acknowledgement */
-    rd_kafka_error_t *error = rd_kafka_produceva(w->rk, vus, 6);
-    if (!error) {
-        return RD_KAFKA_RESP_ERR_NO_ERROR;
+    struct tcb_kafka_message m = {.topic = w->cfg->kafka.dlq_topic,
+                                  .partition = RD_KAFKA_PARTITION_UA,
+                                  .value = item->value,
+                                  .value_len = item->value_len,
+                                  .key = item->key,
+                                  .key_len = item->key_len,
+                                  .headers = rd_kafka_headers_copy(item->headers),
+                                  .flags = 0, /* no copy: item keeps the bytes until the ack */
+                                  .opaque = item};
+    rd_kafka_resp_err_t err = tcb_kafka_produce(w->rk, &m);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_headers_destroy(m.headers);
     }
-    rd_kafka_resp_err_t err = rd_kafka_error_code(error);
-    rd_kafka_error_destroy(error);
-    rd_kafka_headers_destroy(headers);
     return err;
 }
 
@@ -363,6 +356,11 @@ size_t tcb_dlq_writer_pending(const struct tcb_dlq_writer *w)
 size_t tcb_dlq_writer_backlog(const struct tcb_dlq_writer *w)
 {
     return w->backlog;
+}
+
+size_t tcb_dlq_writer_backlogged_total(const struct tcb_dlq_writer *w)
+{
+    return w->backlogged_total;
 }
 
 void tcb_dlq_writer_watch_fd(struct tcb_dlq_writer *w, int fd)

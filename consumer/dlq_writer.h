@@ -93,6 +93,9 @@ size_t tcb_dlq_writer_pending(const struct tcb_dlq_writer *w);
  * refused them): the caller takes no new messages while there are any. */
 size_t tcb_dlq_writer_backlog(const struct tcb_dlq_writer *w);
 
+/* Dead letters that ever had to wait in the backlog (a running total). */
+size_t tcb_dlq_writer_backlogged_total(const struct tcb_dlq_writer *w);
+
 /* Makes librdkafka write a byte to fd when acknowledgements arrive (for the
  * caller's poll); the caller drains fd. */
 void tcb_dlq_writer_watch_fd(struct tcb_dlq_writer *w, int fd);

@@ -363,4 +363,6 @@ void tcb_sink_update_lag(struct tcb_sink *sink)
         }
     }
     tcb_gauge_set(sink->m.pending_records, NULL, (double)sink->pending_records);
+    tcb_gauge_set(sink->m.dlq_pending, NULL, (double)tcb_dlq_writer_pending(sink->dlq));
+    tcb_gauge_set(sink->m.dlq_backlogged, NULL, (double)tcb_dlq_writer_backlogged_total(sink->dlq));
 }

@@ -52,6 +52,14 @@ void tcb_sink_metrics_register(struct tcb_sink_metrics *m, struct tcb_metrics *m
                                   "Partitions paused for back-pressure", NULL);
     m->pending_records = tcb_metrics_gauge(metrics, "tcb_sink_pending_records",
                                            "Records taken from Kafka and not final yet", NULL);
+    m->dlq_pending =
+        tcb_metrics_gauge(metrics, "tcb_sink_dead_letters_pending",
+                          "Dead letters written and not acknowledged by Kafka yet", NULL);
+    m->dlq_backlogged = tcb_metrics_gauge(
+        metrics, "tcb_sink_dead_letters_backlogged",
+        "Dead letters that waited in the writer's backlog (librdkafka's queue full or a refusal), "
+        "since start",
+        NULL);
     m->kafka_ready =
         tcb_metrics_gauge(metrics, "tcb_sink_kafka_ready", "1 while Kafka is reachable", NULL);
 }

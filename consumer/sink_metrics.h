@@ -24,6 +24,8 @@ struct tcb_sink_metrics {
     struct tcb_metric *assigned;         /* gauge: partitions assigned */
     struct tcb_metric *paused;           /* gauge: partitions paused for back-pressure */
     struct tcb_metric *pending_records;  /* gauge: records not final */
+    struct tcb_metric *dlq_pending;      /* gauge: dead letters not acknowledged yet */
+    struct tcb_metric *dlq_backlogged;   /* gauge: dead letters that ever waited in the backlog */
     struct tcb_metric *kafka_ready;      /* gauge: 1 while Kafka is reachable */
 };
 

@@ -5,6 +5,7 @@
 #include "producer/ingest_producer.h"
 
 #include "common/kafka_conf.h"
+#include "common/kafka_produce.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "config/config.h"
@@ -253,27 +254,17 @@ static int enqueue(struct tcb_ingest_producer *producer, const struct tcb_ingest
     rd_kafka_header_add(headers, "request-id", -1, message->request_id, -1);
     rd_kafka_header_add(headers, "record-index", -1, index, -1);
     rd_kafka_header_add(headers, "received-at", -1, received, -1);
-    /* produceva rather than producev: its macros are GNU statement
-     * expressions, which clang rejects under -Wpedantic -Werror. */
-    rd_kafka_vu_t vus[6];
-    vus[0].vtype = RD_KAFKA_VTYPE_RKT;
-    vus[0].u.rkt = producer->rkt;
-    vus[1].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
-    vus[1].u.i = RD_KAFKA_MSG_F_COPY;
-    vus[2].vtype = RD_KAFKA_VTYPE_VALUE;
-    vus[2].u.mem.ptr = (void *)message->value;
-    vus[2].u.mem.size = message->value_len;
-    vus[3].vtype = RD_KAFKA_VTYPE_KEY;
-    vus[3].u.mem.ptr = (void *)message->key;
-    vus[3].u.mem.size = message->key ? message->key_len : 0;
-    vus[4].vtype = RD_KAFKA_VTYPE_HEADERS;
-    vus[4].u.headers = headers;
-    vus[5].vtype = RD_KAFKA_VTYPE_OPAQUE;
-    vus[5].u.ptr = opaque;
-    rd_kafka_error_t *error = rd_kafka_produceva(producer->rk, vus, 6);
-    if (error != NULL) {
-        rd_kafka_resp_err_t err = rd_kafka_error_code(error);
-        rd_kafka_error_destroy(error);
+    struct tcb_kafka_message m = {.rkt = producer->rkt,
+                                  .partition = RD_KAFKA_PARTITION_UA,
+                                  .value = message->value,
+                                  .value_len = message->value_len,
+                                  .key = message->key,
+                                  .key_len = message->key_len,
+                                  .headers = headers,
+                                  .flags = RD_KAFKA_MSG_F_COPY,
+                                  .opaque = opaque};
+    rd_kafka_resp_err_t err = tcb_kafka_produce(producer->rk, &m);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_headers_destroy(headers);
         if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
             count_failure(producer, "too_large");

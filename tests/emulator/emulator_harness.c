@@ -189,21 +189,26 @@ int tcb_test_emu_launch(struct tcb_test_emu *emu, int port, const char *const *a
     return -1;
 }
 
+void tcb_test_emu_account_args(const char *const *extra, const char **args, size_t cap)
+{
+    size_t n = 0;
+    const char *fixed[] = {"--account",   TCB_TEST_ACCOUNT_1 ":" TCB_TEST_PASSCODE_1,
+                           "--account",   TCB_TEST_ACCOUNT_2 ":" TCB_TEST_PASSCODE_2,
+                           "--log-level", "warn"};
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && n + 1 < cap; i++) {
+        args[n++] = fixed[i];
+    }
+    for (size_t i = 0; extra && extra[i] && n + 1 < cap; i++) {
+        args[n++] = extra[i];
+    }
+    args[n] = NULL;
+}
+
 int tcb_test_emu_start(struct tcb_test_emu *emu, const char *const *extra_args)
 {
     const char *args[MAX_ARGS];
-    int n = 0;
     memset(emu, 0, sizeof(*emu));
-    args[n++] = "--account";
-    args[n++] = TCB_TEST_ACCOUNT_1 ":" TCB_TEST_PASSCODE_1;
-    args[n++] = "--account";
-    args[n++] = TCB_TEST_ACCOUNT_2 ":" TCB_TEST_PASSCODE_2;
-    args[n++] = "--log-level";
-    args[n++] = "warn";
-    for (int i = 0; extra_args && extra_args[i] && n < MAX_ARGS - 1; i++) {
-        args[n++] = extra_args[i];
-    }
-    args[n] = NULL;
+    tcb_test_emu_account_args(extra_args, args, MAX_ARGS);
     if (tcb_test_emu_launch(emu, 0, args) != 0) {
         tcb_test_emu_cleanup(emu);
         return -1;

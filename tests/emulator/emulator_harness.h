@@ -33,6 +33,10 @@ struct tcb_test_reply {
 /* Path of the binary: $TCB_BIN_DIR/clevertap-emulator (static buffer). */
 const char *tcb_test_emu_binary(void);
 
+/* Fills args[0..cap) with both test accounts, a warn log level and extra
+ * (NULL-terminated, may be NULL), NULL-terminated; strings are borrowed. */
+void tcb_test_emu_account_args(const char *const *extra, const char **args, size_t cap);
+
 /* Starts the emulator with both test accounts, --record and the extra
  * arguments (NULL-terminated, may be NULL). Returns 0 once it serves, -1 when
  * it could not start (it is then not running). */

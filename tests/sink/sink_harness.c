@@ -3,6 +3,8 @@
  * and the group's committed offsets. Loopback only. */
 #include "tests/sink/sink_harness.h"
 
+#include "common/kafka_produce.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,21 +78,6 @@ void sink_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static void emu_args_with_accounts(const char *const *extra, const char **args)
-{
-    int n = 0;
-    args[n++] = "--account";
-    args[n++] = TCB_TEST_ACCOUNT_1 ":" TCB_TEST_PASSCODE_1;
-    args[n++] = "--account";
-    args[n++] = TCB_TEST_ACCOUNT_2 ":" TCB_TEST_PASSCODE_2;
-    args[n++] = "--log-level";
-    args[n++] = "warn";
-    for (int i = 0; extra && extra[i] && n < MAX_EMU_ARGS - 1; i++) {
-        args[n++] = extra[i];
-    }
-    args[n] = NULL;
-}
-
 static void env_init(struct sink_env *env, const char *topic, const char *dlq, const char *group,
                      int partitions)
 {
@@ -105,7 +92,7 @@ static void env_init(struct sink_env *env, const char *topic, const char *dlq, c
 static void env_launch_emulator(struct sink_env *env, const char *const *emu_args)
 {
     const char *args[MAX_EMU_ARGS];
-    emu_args_with_accounts(emu_args, args);
+    tcb_test_emu_account_args(emu_args, args, MAX_EMU_ARGS);
     assert_int_equal(tcb_test_emu_launch(&env->emu, 0, args), 0);
 }
 
@@ -135,7 +122,7 @@ void sink_env_restart_emulator(struct sink_env *env, const char *const *emu_args
     int port = env->emu.port;
     tcb_test_emu_halt(&env->emu, SIGTERM);
     const char *args[MAX_EMU_ARGS];
-    emu_args_with_accounts(emu_args, args);
+    tcb_test_emu_account_args(emu_args, args, MAX_EMU_ARGS);
     assert_int_equal(tcb_test_emu_launch(&env->emu, port, args), 0);
 }
 
@@ -282,24 +269,34 @@ void sink_launch(struct sink_proc *p, const char *name, const char *config_path)
     fail_msg("clevertap-sink %s did not start", name);
 }
 
+int sink_wait_exit(struct sink_proc *p, int timeout_ms)
+{
+    int status = 0;
+    for (long long deadline = sink_now_ms() + timeout_ms; p->pid > 0 && sink_now_ms() < deadline;
+         sink_sleep_ms(20)) {
+        if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+            forget(p->pid);
+            p->pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+    }
+    return -1;
+}
+
 int sink_stop(struct sink_proc *p, int sig)
 {
     if (p->pid <= 0) {
         return -1;
     }
     kill(p->pid, sig);
-    forget(p->pid);
-    int status = 0;
-    for (long long deadline = sink_now_ms() + 60000; sink_now_ms() < deadline; sink_sleep_ms(20)) {
-        if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
-            p->pid = 0;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
+    int rc = sink_wait_exit(p, 60000);
+    if (rc < 0) {
+        kill(p->pid, SIGKILL);
+        waitpid(p->pid, NULL, 0);
+        forget(p->pid);
+        p->pid = 0;
     }
-    kill(p->pid, SIGKILL);
-    waitpid(p->pid, NULL, 0);
-    p->pid = 0;
-    return -1;
+    return rc;
 }
 
 int sink_http_get(const struct sink_proc *p, const char *path, char *body, size_t len)
@@ -389,30 +386,21 @@ void sink_produce(const struct sink_env *env, size_t count,
         make(i, m, ctx);
         rd_kafka_headers_t *hdrs = rd_kafka_headers_new(8);
         add_headers(hdrs, m);
-        rd_kafka_vu_t vus[7];
-        vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
-        vus[0].u.cstr = env->topic;
-        vus[1].vtype = RD_KAFKA_VTYPE_VALUE;
-        vus[1].u.mem.ptr = m->big_value ? (void *)m->big_value : m->value;
-        vus[1].u.mem.size = m->big_value ? m->big_len : strlen(m->value);
-        vus[2].vtype = RD_KAFKA_VTYPE_KEY;
-        vus[2].u.mem.ptr = m->key[0] ? m->key : NULL;
-        vus[2].u.mem.size = strlen(m->key);
-        vus[3].vtype = RD_KAFKA_VTYPE_HEADERS;
-        vus[3].u.headers = hdrs;
-        vus[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
-        vus[4].u.i = RD_KAFKA_MSG_F_COPY;
-        vus[5].vtype = RD_KAFKA_VTYPE_OPAQUE;
-        vus[5].u.ptr = (void *)(uintptr_t)i;
-        vus[6].vtype = RD_KAFKA_VTYPE_PARTITION;
-        vus[6].u.i32 = m->partition >= 0 ? m->partition : RD_KAFKA_PARTITION_UA;
-        rd_kafka_error_t *error = NULL;
-        while ((error = rd_kafka_produceva(rk, vus, 7)) != NULL &&
-               rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rd_kafka_error_destroy(error);
+        struct tcb_kafka_message km = {.topic = env->topic,
+                                       .partition =
+                                           m->partition >= 0 ? m->partition : RD_KAFKA_PARTITION_UA,
+                                       .value = m->big_value ? m->big_value : m->value,
+                                       .value_len = m->big_value ? m->big_len : strlen(m->value),
+                                       .key = m->key[0] ? m->key : NULL,
+                                       .key_len = strlen(m->key),
+                                       .headers = hdrs,
+                                       .flags = RD_KAFKA_MSG_F_COPY,
+                                       .opaque = (void *)(uintptr_t)i};
+        rd_kafka_resp_err_t err_code;
+        while ((err_code = tcb_kafka_produce(rk, &km)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_poll(rk, 50);
         }
-        assert_null(error);
+        assert_int_equal(err_code, RD_KAFKA_RESP_ERR_NO_ERROR);
         rd_kafka_poll(rk, 0);
     }
     free(m);
@@ -588,4 +576,35 @@ int sink_wait(int (*check)(void *ctx), void *ctx, int timeout_ms)
         }
     }
     return check(ctx);
+}
+
+struct wait_for {
+    const struct sink_env *env;
+    size_t want;
+};
+
+static int has_lines(void *ctx)
+{
+    const struct wait_for *w = ctx;
+    return sink_recorded(w->env, NULL, NULL, 0, NULL) >= w->want;
+}
+
+static int dlq_holds(void *ctx)
+{
+    const struct wait_for *w = ctx;
+    int64_t high = 0;
+    return harness_watermarks(w->env->broker.bootstrap, w->env->dlq, &high) == 1 &&
+           (size_t)high >= w->want;
+}
+
+int sink_wait_recorded(const struct sink_env *env, size_t lines, int timeout_ms)
+{
+    struct wait_for w = {env, lines};
+    return sink_wait(has_lines, &w, timeout_ms);
+}
+
+int sink_wait_dlq(const struct sink_env *env, size_t count, int timeout_ms)
+{
+    struct wait_for w = {env, count};
+    return sink_wait(dlq_holds, &w, timeout_ms);
 }

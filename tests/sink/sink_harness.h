@@ -73,6 +73,9 @@ void sink_launch(struct sink_proc *p, const char *name, const char *config_path)
 /* Sends sig and waits up to 60 s; returns the exit status (128 + signal when
  * killed by one), or -1 when it had to be killed. */
 int sink_stop(struct sink_proc *p, int sig);
+/* Waits up to timeout_ms for the member to exit on its own; returns its exit
+ * status (128 + signal when a signal ended it), or -1 when it still runs. */
+int sink_wait_exit(struct sink_proc *p, int timeout_ms);
 /* GET path on the member's operations port; returns the HTTP status. */
 int sink_http_get(const struct sink_proc *p, const char *path, char *body, size_t len);
 /* The value of a metric line `name{labels} value` (labels may be "" for none;
@@ -146,6 +149,11 @@ int sink_wait(int (*check)(void *ctx), void *ctx, int timeout_ms);
 int sink_teardown(void **state);
 /* A cmocka group teardown: removes the test directory (logs, configs). */
 int sink_group_teardown(void **state);
+
+/* Waits until the emulator's record file has at least lines lines, or the DLQ
+ * at least count messages, up to timeout_ms. Returns 1 when it did. */
+int sink_wait_recorded(const struct sink_env *env, size_t lines, int timeout_ms);
+int sink_wait_dlq(const struct sink_env *env, size_t count, int timeout_ms);
 
 long long sink_now_ms(void);
 void sink_sleep_ms(int ms);

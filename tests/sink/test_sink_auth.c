@@ -3,7 +3,7 @@
  * ready, the other account keeps flowing; once the passcode is fixed and the
  * member restarted, every record arrives. And a stop while every request
  * hangs: the member exits within sink.shutdown_timeout_ms and commits nothing
- * that CleverTap did not take. */
+ * that CleverTap did not take. And a fatal Kafka error: exit 1. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -123,11 +123,34 @@ static void test_stop_while_requests_hang(void **state)
     sink_env_stop(&env);
 }
 
+/* A fatal Kafka error (here the dead-letter producer's idempotence broken by
+ * the broker) stops the member with exit 1, and the message whose dead letter
+ * was never acknowledged stays uncommitted. */
+static void test_fatal_kafka_error_exits_1(void **state)
+{
+    (void)state;
+    struct sink_env env;
+    sink_env_start(&env, 1, NULL);
+    struct workload w = {.count = 10, .profiles = 5, .poison_every = 5};
+    sink_produce(&env, w.count, workload_make, &w, NULL);
+    /* Produce requests fail with OUT_OF_ORDER_SEQUENCE_NUMBER (45): fatal to
+     * an idempotent producer. */
+    assert_true(harness_broker_command(&env.broker, "err 0 45 45 45 45 45 45 45 45"));
+    struct sink_proc a;
+    sink_start(&a, &env, "fatal", NULL);
+    assert_int_equal(sink_wait_exit(&a, 30000), 1);
+    int64_t committed[HARNESS_MAX_PARTITIONS];
+    assert_int_equal(sink_committed(&env, SINK_GROUP, committed), 0);
+    assert_true(committed[0] <= 4); /* message 4 is the first poison one */
+    sink_env_stop(&env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_wrong_passcode_then_fixed, sink_teardown),
         cmocka_unit_test_teardown(test_stop_while_requests_hang, sink_teardown),
+        cmocka_unit_test_teardown(test_fatal_kafka_error_exits_1, sink_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, sink_group_teardown);
 }

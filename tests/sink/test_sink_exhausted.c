@@ -20,19 +20,6 @@
 
 #define MESSAGES 300
 
-struct dlq_want {
-    const struct sink_env *env;
-    size_t count;
-};
-
-static int dlq_has(void *ctx)
-{
-    struct dlq_want *d = ctx;
-    int64_t high = 0;
-    return harness_watermarks(d->env->broker.bootstrap, SINK_DLQ, &high) == 1 &&
-           (size_t)high >= d->count;
-}
-
 static int all_recorded(void *ctx)
 {
     int counts[MESSAGES] = {0};
@@ -78,8 +65,7 @@ static void test_exhausted_then_replayed(void **state)
     struct sink_opts opts = {.clevertap_extra = "  max_record_attempts: 3\n"};
     struct sink_proc a;
     sink_start(&a, &env, "exhausted", &opts);
-    struct dlq_want want = {&env, MESSAGES};
-    assert_true(sink_wait(dlq_has, &want, 60000));
+    assert_true(sink_wait_dlq(&env, MESSAGES, 60000));
     assert_true(sink_wait_committed_to_end(&env, SINK_GROUP, 30000)); /* the partitions move on */
     size_t n = 0;
     struct sink_dlq_msg *dlq = sink_read_dlq(&env, &n);
@@ -145,8 +131,7 @@ static void test_whole_request_failures_exhaust_after_max_retry_s(void **state)
     struct sink_proc a;
     long long start = sink_now_ms();
     sink_start(&a, &env, "max-retry", &opts);
-    struct dlq_want want = {&env, 50};
-    assert_true(sink_wait(dlq_has, &want, 60000));
+    assert_true(sink_wait_dlq(&env, 50, 60000));
     assert_true(sink_now_ms() - start >= 2000);
     size_t n = 0;
     struct sink_dlq_msg *dlq = sink_read_dlq(&env, &n);

@@ -21,18 +21,6 @@
 #define NOTIFICATIONS 10 /* CouponCreated with 2 coupons each */
 #define SEQ_BASE      100000
 
-struct expect {
-    const struct sink_env *env;
-    size_t lines;
-};
-
-static int enough_lines(void *ctx)
-{
-    struct expect *e = ctx;
-    static int counts[1];
-    return sink_recorded(e->env, counts, NULL, 0, NULL) >= e->lines;
-}
-
 static void make_mixed(size_t i, struct sink_msg *msg, void *ctx)
 {
     (void)ctx;
@@ -94,8 +82,7 @@ static void test_steady_state_and_restart(void **state)
     sink_start(&a, &env, "steady", NULL);
     size_t valid = w.count - w.count / 100;
     size_t expected_lines = valid + ENVELOPES * 3 + NOTIFICATIONS * 2;
-    struct expect e = {&env, expected_lines};
-    assert_true(sink_wait(enough_lines, &e, 60000));
+    assert_true(sink_wait_recorded(&env, expected_lines, 60000));
     assert_true(sink_wait_committed_to_end(&env, SINK_GROUP, 30000));
 
     int *counts = calloc(w.count, sizeof(*counts));
@@ -177,18 +164,6 @@ static void make_retried(size_t i, struct sink_msg *msg, void *ctx)
     msg->headers[3] = replay ? "replayed-from=sink.test.dlq:0:1" : NULL;
 }
 
-static int forty_lines(void *ctx)
-{
-    int counts[20] = {0};
-    return sink_recorded(ctx, counts, NULL, 20, NULL) >= 40;
-}
-
-static int twenty_lines(void *ctx)
-{
-    int counts[20] = {0};
-    return sink_recorded(ctx, counts, NULL, 20, NULL) >= 20;
-}
-
 static void test_duplicates_dropped_replays_pass(void **state)
 {
     (void)state;
@@ -197,7 +172,7 @@ static void test_duplicates_dropped_replays_pass(void **state)
     struct sink_proc a;
     sink_start(&a, &env, "dedup", NULL);
     sink_produce(&env, 40, make_retried, NULL, NULL); /* each webhook twice */
-    assert_true(sink_wait(twenty_lines, &env, 30000));
+    assert_true(sink_wait_recorded(&env, 20, 30000));
     assert_true(sink_wait_committed_to_end(&env, SINK_GROUP, 30000));
     int counts[20] = {0};
     assert_int_equal(sink_recorded(&env, counts, NULL, 20, NULL), 20);
@@ -206,7 +181,64 @@ static void test_duplicates_dropped_replays_pass(void **state)
     }
     assert_true(sink_metric(&a, "tcb_sink_duplicates_dropped_total", "") == 20);
     sink_produce(&env, 20, make_retried, &env, NULL); /* replays of the same ones */
-    assert_true(sink_wait(forty_lines, &env, 30000));
+    assert_true(sink_wait_recorded(&env, 40, 30000));
+    assert_int_equal(sink_stop(&a, SIGTERM), 0);
+    sink_env_stop(&env);
+}
+
+/* Dead letters when librdkafka's queue for them holds two messages: the rest
+ * wait in the writer's backlog (the member takes nothing new meanwhile) and
+ * all arrive; a record larger than one upload request may carry is a dead
+ * letter too, and every offset ends committed. */
+static void make_poison_or_large(size_t i, struct sink_msg *msg, void *ctx)
+{
+    (void)ctx;
+    snprintf(msg->key, sizeof(msg->key), "p%zu", i);
+    msg->headers[0] = "clevertap-account=one";
+    if (i % 10 == 9) {
+        char filler[1500];
+        memset(filler, 'x', sizeof(filler) - 1);
+        filler[sizeof(filler) - 1] = '\0';
+        snprintf(msg->value, sizeof(msg->value),
+                 "{\"type\":\"event\",\"evtName\":\"Large\",\"identity\":\"p%zu\","
+                 "\"evtData\":{\"seq\":%zu,\"a\":\"%.400s\",\"b\":\"%.400s\","
+                 "\"c\":\"%.400s\"}}",
+                 i, i, filler, filler, filler);
+    } else {
+        snprintf(msg->value, sizeof(msg->value), "not json %zu", i);
+    }
+}
+
+static void test_dead_letter_backlog_and_oversized_records(void **state)
+{
+    (void)state;
+    struct sink_env env;
+    sink_env_start(&env, 2, NULL);
+    sink_produce(&env, 100, make_poison_or_large, NULL, NULL);
+    struct sink_opts opts = {.kafka_extra = "  properties:\n"
+                                            "    queue.buffering.max.messages: \"2\"\n",
+                             .sink_extra = "  batch: { max_bytes: 1024, linger_ms: 20 }\n"};
+    struct sink_proc a;
+    sink_start(&a, &env, "backlog", &opts);
+    assert_true(sink_wait_dlq(&env, 100, 60000));
+    assert_true(sink_wait_committed_to_end(&env, SINK_GROUP, 30000));
+    size_t n = 0;
+    struct sink_dlq_msg *dlq = sink_read_dlq(&env, &n);
+    assert_int_equal(n, 100);
+    size_t large = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(dlq[i].stage, "validation") == 0) {
+            assert_non_null(strstr(dlq[i].reason, "larger than one upload request"));
+            large++;
+        } else {
+            assert_string_equal(dlq[i].stage, "transform");
+        }
+    }
+    free(dlq);
+    assert_int_equal(large, 10);
+    sink_sleep_ms(1500); /* a metrics refresh */
+    assert_true(sink_metric(&a, "tcb_sink_dead_letters_backlogged", "") > 0);
+    assert_true(sink_metric(&a, "tcb_sink_dead_letters_pending", "") == 0);
     assert_int_equal(sink_stop(&a, SIGTERM), 0);
     sink_env_stop(&env);
 }
@@ -244,6 +276,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_steady_state_and_restart, sink_teardown),
         cmocka_unit_test_teardown(test_duplicates_dropped_replays_pass, sink_teardown),
+        cmocka_unit_test_teardown(test_dead_letter_backlog_and_oversized_records, sink_teardown),
         cmocka_unit_test_teardown(test_not_ready_without_partitions, sink_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, sink_group_teardown);
