@@ -152,44 +152,46 @@ void sink_write_config(const char *path, const struct sink_env *env, const struc
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     const char *scheme = o && o->https ? "https" : "http";
-    fprintf(
-        f,
-        "kafka:\n"
-        "  brokers: \"%s\"\n"
-        "  topic: \"%s\"\n"
-        "  dlq_topic: \"%s\"\n"
-        "  group_id: \"%s\"\n"
-        "  session_timeout_ms: 6000\n"
-        "%s"
-        "clevertap:\n"
-        "  accounts:\n"
-        "    - { name: \"one\", account_id: \"%s\", passcode: \"%s\", region: \"eu1\",\n"
-        "        endpoint: \"%s://127.0.0.1:%d\", max_in_flight: 15 }\n"
-        "    - { name: \"two\", account_id: \"%s\", passcode: \"%s\", region: \"us1\",\n"
-        "        endpoint: \"%s://127.0.0.1:%d\", max_in_flight: 15 }\n"
-        "%s"
-        "  request_timeout_ms: %d\n"
-        "  retry_initial_ms: 20\n"
-        "  retry_max_ms: 500\n"
-        "  auth_retry_ms: 1000\n"
-        "%s"
-        "sink:\n"
-        "  metrics_listen: \"127.0.0.1:0\"\n"
-        "  shutdown_timeout_ms: %d\n"
-        "  commit_interval_ms: 200\n"
-        "%s"
-        "%s"
-        "log: { level: \"info\", format: \"logfmt\" }\n"
-        "%s",
-        env->broker.bootstrap, env->topic, env->dlq, env->group,
-        o && o->kafka_extra ? o->kafka_extra : "", TCB_TEST_ACCOUNT_1, TCB_TEST_PASSCODE_1, scheme,
-        env->emu.port, TCB_TEST_ACCOUNT_2, o && o->passcode_2 ? o->passcode_2 : TCB_TEST_PASSCODE_2,
-        scheme, env->emu.port, o && o->accounts_extra ? o->accounts_extra : "",
-        o && o->request_timeout_ms ? o->request_timeout_ms : 2000,
-        o && o->clevertap_extra ? o->clevertap_extra : "",
-        o && o->shutdown_timeout_ms ? o->shutdown_timeout_ms : 5000,
-        o && o->sink_extra && strstr(o->sink_extra, "batch:") ? "" : "  batch: { linger_ms: 20 }\n",
-        o && o->sink_extra ? o->sink_extra : "", o && o->tail ? o->tail : "");
+    int in_flight = o && o->max_in_flight ? o->max_in_flight : 15;
+    fprintf(f,
+            "kafka:\n"
+            "  brokers: \"%s\"\n"
+            "  topic: \"%s\"\n"
+            "  dlq_topic: \"%s\"\n"
+            "  group_id: \"%s\"\n"
+            "  session_timeout_ms: 6000\n"
+            "%s"
+            "clevertap:\n"
+            "  accounts:\n"
+            "    - { name: \"one\", account_id: \"%s\", passcode: \"%s\", region: \"eu1\",\n"
+            "        endpoint: \"%s://127.0.0.1:%d\", max_in_flight: %d }\n"
+            "    - { name: \"two\", account_id: \"%s\", passcode: \"%s\", region: \"us1\",\n"
+            "        endpoint: \"%s://127.0.0.1:%d\", max_in_flight: %d }\n"
+            "%s"
+            "  request_timeout_ms: %d\n"
+            "  retry_initial_ms: 20\n"
+            "  retry_max_ms: 500\n"
+            "  auth_retry_ms: 1000\n"
+            "%s"
+            "sink:\n"
+            "  metrics_listen: \"127.0.0.1:0\"\n"
+            "  shutdown_timeout_ms: %d\n"
+            "  commit_interval_ms: 200\n"
+            "%s"
+            "%s"
+            "log: { level: \"info\", format: \"logfmt\" }\n"
+            "%s",
+            env->broker.bootstrap, env->topic, env->dlq, env->group,
+            o && o->kafka_extra ? o->kafka_extra : "", TCB_TEST_ACCOUNT_1, TCB_TEST_PASSCODE_1,
+            scheme, env->emu.port, in_flight, TCB_TEST_ACCOUNT_2,
+            o && o->passcode_2 ? o->passcode_2 : TCB_TEST_PASSCODE_2, scheme, env->emu.port,
+            in_flight, o && o->accounts_extra ? o->accounts_extra : "",
+            o && o->request_timeout_ms ? o->request_timeout_ms : 2000,
+            o && o->clevertap_extra ? o->clevertap_extra : "",
+            o && o->shutdown_timeout_ms ? o->shutdown_timeout_ms : 5000,
+            o && o->sink_extra && strstr(o->sink_extra, "batch:") ? ""
+                                                                  : "  batch: { linger_ms: 20 }\n",
+            o && o->sink_extra ? o->sink_extra : "", o && o->tail ? o->tail : "");
     fclose(f);
 }
 
@@ -509,6 +511,7 @@ struct sink_dlq_msg *sink_read_dlq(const struct sink_env *env, size_t *count)
             d->code = (int)header_number(hdrs, "dlq-code");
             d->http_status = (int)header_number(hdrs, "dlq-http-status");
             d->attempts = (int)header_number(hdrs, "dlq-attempts");
+            d->truncated_from = header_number(hdrs, "dlq-value-truncated");
             header_text(hdrs, "dlq-stage", d->stage, sizeof(d->stage));
             header_text(hdrs, "dlq-reason", d->reason, sizeof(d->reason));
             header_text(hdrs, "dlq-account", d->account, sizeof(d->account));

@@ -58,6 +58,7 @@ struct sink_opts {
     int request_timeout_ms;      /* clevertap.request_timeout_ms; 0 = 2000 */
     int shutdown_timeout_ms;     /* sink.shutdown_timeout_ms; 0 = 5000 */
     int https;                   /* the accounts' endpoints are https:// (an emulator with TLS) */
+    int max_in_flight;           /* each account's max_in_flight; 0 = 15 */
 };
 
 /* Starts a sink member named name (config and log in the test directory) and
@@ -122,6 +123,7 @@ struct sink_dlq_msg {
     int code;
     int http_status;
     int attempts;
+    long truncated_from; /* dlq-value-truncated: the value's size before the cut; -1 = whole */
     char reason[256];
     char account[64];
     char key[64];
