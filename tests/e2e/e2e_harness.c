@@ -94,6 +94,25 @@ void e2e_create_topic(const char *bootstrap, const char *topic, int partitions,
     fail_msg("topic %s never served its %d partitions", topic, partitions);
 }
 
+/* The emulator's arguments: the third account, then extra. */
+static void with_third_account(const char *const *extra, const char **args, int cap)
+{
+    int n = 0;
+    args[n++] = "--account";
+    args[n++] = E2E_ACCOUNT_3 ":" E2E_PASSCODE_3;
+    for (int i = 0; extra && extra[i] && n < cap - 1; i++) {
+        args[n++] = extra[i];
+    }
+    args[n] = NULL;
+}
+
+void e2e_env_start_dev_broker(struct sink_env *env, int partitions, const char *const *emu_args)
+{
+    const char *args[32];
+    with_third_account(emu_args, args, 32);
+    sink_env_start(env, partitions, args);
+}
+
 void e2e_env_start(struct sink_env *env, const char *scenario, int partitions,
                    const char *const *emu_args, const char *topic_max_bytes)
 {
@@ -102,13 +121,7 @@ void e2e_env_start(struct sink_env *env, const char *scenario, int partitions,
     snprintf(dlq, sizeof(dlq), "%s.dlq", topic);
     snprintf(group, sizeof(group), "e2e-%s-%d", scenario, (int)getpid());
     const char *args[32];
-    int n = 0;
-    args[n++] = "--account";
-    args[n++] = E2E_ACCOUNT_3 ":" E2E_PASSCODE_3;
-    for (int i = 0; emu_args && emu_args[i] && n < 31; i++) {
-        args[n++] = emu_args[i];
-    }
-    args[n] = NULL;
+    with_third_account(emu_args, args, 32);
     sink_env_start_on(env, e2e_bootstrap(), topic, dlq, group, partitions, args);
     e2e_create_topic(env->broker.bootstrap, env->topic, partitions, topic_max_bytes);
     e2e_create_topic(env->broker.bootstrap, env->dlq, 1, NULL);
@@ -337,6 +350,18 @@ size_t e2e_recorded(const struct sink_env *env, int *counts, unsigned char *acco
     free(line);
     fclose(f);
     return lines;
+}
+
+size_t e2e_duplicates(const struct sink_env *env, size_t n)
+{
+    int *counts = calloc(n ? n : 1, sizeof(*counts));
+    e2e_recorded(env, counts, NULL, n);
+    size_t extra = 0;
+    for (size_t i = 0; i < n; i++) {
+        extra += counts[i] > 1 ? (size_t)(counts[i] - 1) : 0;
+    }
+    free(counts);
+    return extra;
 }
 
 size_t e2e_count_kind(const struct e2e_item *items, size_t n, enum e2e_kind kind)

@@ -42,6 +42,10 @@ void e2e_create_topic(const char *bootstrap, const char *topic, int partitions,
 void e2e_env_start(struct sink_env *env, const char *scenario, int partitions,
                    const char *const *emu_args, const char *topic_max_bytes);
 
+/* The same environment on kafka-dev-broker (the mock cluster) instead of the
+ * real broker, for comparisons. */
+void e2e_env_start_dev_broker(struct sink_env *env, int partitions, const char *const *emu_args);
+
 /* base (may be NULL) plus what every e2e daemon needs: the third account
  * (region in1) and an ingest section (port 0 listeners, the notification
  * secret, notifications to account "three", X-Request-Id as request id),
@@ -134,6 +138,9 @@ void e2e_locate(const struct sink_env *env, struct sink_where *where, size_t n);
 /* Records at CleverTap (every copy) whose message is at or past the group's
  * committed offset: what a restart may send again. */
 size_t e2e_at_risk(const struct sink_env *env, const struct sink_where *where, size_t n);
+
+/* Extra copies at CleverTap of the marked records below n, now. */
+size_t e2e_duplicates(const struct sink_env *env, size_t n);
 
 /* Valid items of a plan. */
 size_t e2e_count_kind(const struct e2e_item *items, size_t n, enum e2e_kind kind);
