@@ -149,8 +149,8 @@ struct sink_opts e2e_opts(const struct sink_env *env, const struct sink_opts *ba
              "  notification_account: \"three\"\n"
              "  request_id_header: \"X-Request-Id\"\n"
              "  produce_timeout_ms: 5000\n"
-             "%s",
-             o.tail ? o.tail : "");
+             "%s%s",
+             o.ingest_extra ? o.ingest_extra : "", o.tail ? o.tail : "");
     o.accounts_extra = accounts;
     o.tail = tail;
     return o;
@@ -200,29 +200,41 @@ int e2e_post_notification(const struct harness_ingest *ingest, const char *body,
                         response, sizeof(response));
 }
 
-void e2e_event(char *out, size_t cap, size_t *len, size_t seq, int profiles)
+static void event_as(char *out, size_t cap, size_t *len, size_t seq, int profiles,
+                     const char *prefix)
 {
     int wrote = snprintf(out + *len, cap - *len,
                          "{\"type\":\"event\",\"evtName\":\"Coupon Generated\",\"$source\":"
-                         "\"Talon.One\",\"identity\":\"e2e-u%zu\",\"evtData\":{\"CouponGenerated\":"
+                         "\"Talon.One\",\"identity\":\"%s%zu\",\"evtData\":{\"CouponGenerated\":"
                          "\"" E2E_MARK "%zu#\",\"seq\":%zu}}",
-                         seq % (size_t)(profiles > 0 ? profiles : 1), seq, seq);
+                         prefix, seq % (size_t)(profiles > 0 ? profiles : 1), seq, seq);
     assert_true(wrote > 0 && (size_t)wrote < cap - *len);
     *len += (size_t)wrote;
 }
 
-size_t e2e_envelope(char *out, size_t cap, size_t seq, size_t count, int profiles)
+void e2e_event(char *out, size_t cap, size_t *len, size_t seq, int profiles)
+{
+    event_as(out, cap, len, seq, profiles, "e2e-u");
+}
+
+size_t e2e_envelope_as(char *out, size_t cap, size_t seq, size_t count, int profiles,
+                       const char *prefix)
 {
     size_t len = (size_t)snprintf(out, cap, "{\"d\":[");
     for (size_t i = 0; i < count; i++) {
         if (i > 0) {
             out[len++] = ',';
         }
-        e2e_event(out, cap, &len, seq + i, profiles);
+        event_as(out, cap, &len, seq + i, profiles, prefix);
     }
     assert_true(len + 3 < cap);
     len += (size_t)snprintf(out + len, cap - len, "]}");
     return len;
+}
+
+size_t e2e_envelope(char *out, size_t cap, size_t seq, size_t count, int profiles)
+{
+    return e2e_envelope_as(out, cap, seq, count, profiles, "e2e-u");
 }
 
 size_t e2e_notification(char *out, size_t cap, size_t seq, size_t count, int profiles)

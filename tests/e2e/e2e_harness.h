@@ -48,8 +48,8 @@ void e2e_env_start_dev_broker(struct sink_env *env, int partitions, const char *
 
 /* base (may be NULL) plus what every e2e daemon needs: the third account
  * (region in1) and an ingest section (port 0 listeners, the notification
- * secret, notifications to account "three", X-Request-Id as request id),
- * then base's tail. The strings live in static storage until the next call. */
+ * secret, notifications to account "three", X-Request-Id as request id,
+ * then base's ingest_extra), then base's tail. The strings live in static storage until the next call. */
 struct sink_opts e2e_opts(const struct sink_env *env, const struct sink_opts *base);
 
 /* Writes opts' configuration (as a sink member gets it) and starts
@@ -69,6 +69,10 @@ int e2e_post_notification(const struct harness_ingest *ingest, const char *body,
 void e2e_event(char *out, size_t cap, size_t *len, size_t seq, int profiles);
 /* An envelope {"d":[...]} of count events from seq on; returns its length. */
 size_t e2e_envelope(char *out, size_t cap, size_t seq, size_t count, int profiles);
+/* The same with identities <prefix><seq % profiles> (profiles of their own,
+ * for one account). */
+size_t e2e_envelope_as(char *out, size_t cap, size_t seq, size_t count, int profiles,
+                       const char *prefix);
 /* A Talon.One CouponCreated notification with count coupons from seq on
  * (values carry the markers); returns its length. */
 size_t e2e_notification(char *out, size_t cap, size_t seq, size_t count, int profiles);

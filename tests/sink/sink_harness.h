@@ -59,6 +59,7 @@ struct sink_opts {
     int shutdown_timeout_ms;     /* sink.shutdown_timeout_ms; 0 = 5000 */
     int https;                   /* the accounts' endpoints are https:// (an emulator with TLS) */
     int max_in_flight;           /* each account's max_in_flight; 0 = 15 */
+    const char *ingest_extra;    /* keys for the ingest section tests/e2e adds (ignored here) */
 };
 
 /* Starts a sink member named name (config and log in the test directory) and
