@@ -116,13 +116,19 @@ void e2e_env_start_dev_broker(struct sink_env *env, int partitions, const char *
 void e2e_env_start(struct sink_env *env, const char *scenario, int partitions,
                    const char *const *emu_args, const char *topic_max_bytes)
 {
+    e2e_env_start_at(env, e2e_bootstrap(), scenario, partitions, emu_args, topic_max_bytes);
+}
+
+void e2e_env_start_at(struct sink_env *env, const char *bootstrap, const char *scenario,
+                      int partitions, const char *const *emu_args, const char *topic_max_bytes)
+{
     char topic[128], dlq[160], group[128];
     snprintf(topic, sizeof(topic), "e2e.%s.%d", scenario, (int)getpid());
     snprintf(dlq, sizeof(dlq), "%s.dlq", topic);
     snprintf(group, sizeof(group), "e2e-%s-%d", scenario, (int)getpid());
     const char *args[32];
     with_third_account(emu_args, args, 32);
-    sink_env_start_on(env, e2e_bootstrap(), topic, dlq, group, partitions, args);
+    sink_env_start_on(env, bootstrap, topic, dlq, group, partitions, args);
     e2e_create_topic(env->broker.bootstrap, env->topic, partitions, topic_max_bytes);
     e2e_create_topic(env->broker.bootstrap, env->dlq, 1, NULL);
 }

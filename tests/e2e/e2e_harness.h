@@ -42,6 +42,10 @@ void e2e_create_topic(const char *bootstrap, const char *topic, int partitions,
 void e2e_env_start(struct sink_env *env, const char *scenario, int partitions,
                    const char *const *emu_args, const char *topic_max_bytes);
 
+/* The same on the broker at bootstrap (PLAINTEXT: the test's own clients). */
+void e2e_env_start_at(struct sink_env *env, const char *bootstrap, const char *scenario,
+                      int partitions, const char *const *emu_args, const char *topic_max_bytes);
+
 /* The same environment on kafka-dev-broker (the mock cluster) instead of the
  * real broker, for comparisons. */
 void e2e_env_start_dev_broker(struct sink_env *env, int partitions, const char *const *emu_args);

@@ -181,7 +181,7 @@ void sink_write_config(const char *path, const struct sink_env *env, const struc
             "%s"
             "log: { level: \"info\", format: \"logfmt\" }\n"
             "%s",
-            env->broker.bootstrap, env->topic, env->dlq, env->group,
+            o && o->brokers ? o->brokers : env->broker.bootstrap, env->topic, env->dlq, env->group,
             o && o->kafka_extra ? o->kafka_extra : "", TCB_TEST_ACCOUNT_1, TCB_TEST_PASSCODE_1,
             scheme, env->emu.port, in_flight, TCB_TEST_ACCOUNT_2,
             o && o->passcode_2 ? o->passcode_2 : TCB_TEST_PASSCODE_2, scheme, env->emu.port,

@@ -60,6 +60,7 @@ struct sink_opts {
     int https;                   /* the accounts' endpoints are https:// (an emulator with TLS) */
     int max_in_flight;           /* each account's max_in_flight; 0 = 15 */
     const char *ingest_extra;    /* keys for the ingest section tests/e2e adds (ignored here) */
+    const char *brokers;         /* kafka.brokers; NULL = the environment's bootstrap */
 };
 
 /* Starts a sink member named name (config and log in the test directory) and

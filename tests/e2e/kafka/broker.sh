@@ -1,9 +1,16 @@
 # Shared by start.sh, restart.sh and halt.sh (sourced, not run): where the
 # broker lives and how to start, await and stop its process.
-# Env: TCB_KAFKA_LIBS (jar cache, default ~/.cache/tcb-kafka-libs), TCB_KAFKA_PORT
-# (PLAINTEXT port, default 29092; the controller takes PORT+1, SASL_SSL PORT+2).
+# Env: TCB_KAFKA_VERSION (default 4.0.2, the pom's), TCB_KAFKA_LIBS (jar cache,
+# default ~/.cache/tcb-kafka-libs, with -VERSION for another version),
+# TCB_KAFKA_PORT (PLAINTEXT port, default 29092; the controller takes PORT+1,
+# SASL_SSL PORT+2).
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-LIBS=${TCB_KAFKA_LIBS:-${HOME:-/root}/.cache/tcb-kafka-libs}
+VERSION=${TCB_KAFKA_VERSION:-4.0.2}
+if [ "$VERSION" = 4.0.2 ]; then
+  LIBS=${TCB_KAFKA_LIBS:-${HOME:-/root}/.cache/tcb-kafka-libs}
+else
+  LIBS=${TCB_KAFKA_LIBS:-${HOME:-/root}/.cache/tcb-kafka-libs-$VERSION}
+fi
 PORT=${TCB_KAFKA_PORT:-29092}
 BOOTSTRAP=127.0.0.1:$PORT
 JAVA_OPTS=(-Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
