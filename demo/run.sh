@@ -33,10 +33,9 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 PACKAGES=(cmake ninja-build pkg-config gcc libc6-dev librdkafka-dev libcurl4-openssl-dev
           libjansson-dev libyaml-dev libmicrohttpd-dev libgnutls28-dev curl jq)
 if [ -z "$BIN" ]; then need=("${PACKAGES[@]}"); else need=(curl jq); fi
+installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 2>/dev/null | awk '$1 == "ii" {print $2}')
 missing=()
-for p in "${need[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+for p in "${need[@]}"; do grep -qx "$p" <<<"$installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$INSTALL" = 1 ] && [ "$(id -u)" -eq 0 ]; then
     say "installing ${missing[*]}"

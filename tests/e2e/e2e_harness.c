@@ -9,12 +9,33 @@
 
 #include <cmocka.h>
 
+#include <curl/curl.h>
 #include <librdkafka/rdkafka.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+int e2e_run_group(const char *name, const struct CMUnitTest *tests, size_t count)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = _cmocka_run_group_tests(name, tests, count, NULL, sink_group_teardown);
+    curl_global_cleanup();
+    return rc;
+}
+
+const char *e2e_slow_drain(int batch_records, int max_pending)
+{
+    static char text[256];
+    snprintf(text, sizeof(text),
+             "  batch: { max_records: %d, linger_ms: 20 }\n"
+             "  max_pending_records: %d\n"
+             "  max_records_per_message: 1000\n",
+             batch_records, max_pending);
+    return text;
+}
 
 const char *e2e_bootstrap(void)
 {
@@ -165,18 +186,35 @@ struct sink_opts e2e_opts(const struct sink_env *env, const struct sink_opts *ba
 void e2e_ingest_start(struct harness_ingest *ingest, const struct sink_env *env, const char *name,
                       const struct sink_opts *opts)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s-config.yaml", harness_tmpdir(), name);
-    sink_write_config(path, env, opts);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    static char yaml[16384];
-    size_t n = fread(yaml, 1, sizeof(yaml) - 1, f);
-    fclose(f);
-    yaml[n] = '\0';
-    if (harness_ingest_start(ingest, name, yaml) != 0) {
+    char *yaml = sink_config_text(env, opts);
+    int rc = harness_ingest_start(ingest, name, yaml);
+    free(yaml);
+    if (rc != 0) {
         fail_msg("talon-ingest %s did not start (log %s)", name, ingest->log_path);
     }
+}
+
+void e2e_pipeline_start(struct e2e_pipeline *p, const char *scenario, int partitions,
+                        const char *const *emu_args, const char *topic_max_bytes,
+                        const struct sink_opts *base)
+{
+    e2e_env_start(&p->env, scenario, partitions, emu_args, topic_max_bytes);
+    p->opts = e2e_opts(&p->env, base);
+    p->start_ms = sink_now_ms();
+    e2e_ingest_start(&p->ingest, &p->env, "ingest", &p->opts);
+    sink_start(&p->sink, &p->env, "sink", &p->opts);
+}
+
+void e2e_pipeline_stop(struct e2e_pipeline *p)
+{
+    assert_int_equal(harness_ingest_stop(&p->ingest, SIGTERM), 0);
+    assert_int_equal(sink_stop(&p->sink, SIGTERM), 0);
+    sink_env_stop(&p->env);
+}
+
+double e2e_pipeline_seconds(const struct e2e_pipeline *p)
+{
+    return (double)(sink_now_ms() - p->start_ms) / 1000.0;
 }
 
 int e2e_post_upload(const struct harness_ingest *ingest, int account, const char *body,

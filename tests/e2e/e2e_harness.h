@@ -15,11 +15,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct CMUnitTest;
+
 /* The third account (the harness emulator knows the first two). */
 #define E2E_ACCOUNT_3  "E2E-IN1-0003"
 #define E2E_PASSCODE_3 "pass-three"
 #define E2E_SECRET     "e2e-notification-secret"
 #define E2E_MARK       "E2E#"
+
+/* Runs a test program's cmocka group with libcurl initialised around it (the
+ * webhook clients use it, from several threads in some tests) and the sink
+ * harness's group teardown; returns cmocka's result for main. */
+int e2e_run_group(const char *name, const struct CMUnitTest *tests, size_t count);
+#define E2E_RUN(tests) e2e_run_group(#tests, (tests), sizeof(tests) / sizeof((tests)[0]))
+
+/* sink.* lines for a drain that lasts: batches of batch_records, at most
+ * max_pending records held (static storage until the next call). */
+const char *e2e_slow_drain(int batch_records, int max_pending);
 
 /* The fixture's bootstrap (TCB_E2E_BOOTSTRAP, default 127.0.0.1:29092). */
 const char *e2e_bootstrap(void);
@@ -53,13 +65,32 @@ void e2e_env_start_dev_broker(struct sink_env *env, int partitions, const char *
 /* base (may be NULL) plus what every e2e daemon needs: the third account
  * (region in1) and an ingest section (port 0 listeners, the notification
  * secret, notifications to account "three", X-Request-Id as request id,
- * then base's ingest_extra), then base's tail. The strings live in static storage until the next call. */
+ * then base's ingest_extra), then base's tail. The strings live in static storage until the next
+ * call. */
 struct sink_opts e2e_opts(const struct sink_env *env, const struct sink_opts *base);
 
 /* Writes opts' configuration (as a sink member gets it) and starts
  * talon-ingest on the same file's text. Fails the test when it does not start. */
 void e2e_ingest_start(struct harness_ingest *ingest, const struct sink_env *env, const char *name,
                       const struct sink_opts *opts);
+
+/* The usual run: an environment, talon-ingest and one clevertap-sink member
+ * on one configuration (e2e_opts of base). */
+struct e2e_pipeline {
+    struct sink_env env;
+    struct sink_opts opts;
+    struct harness_ingest ingest;
+    struct sink_proc sink;
+    long long start_ms; /* when the daemons were started */
+};
+/* Starts it (as e2e_env_start, then both daemons); fails the test on error. */
+void e2e_pipeline_start(struct e2e_pipeline *p, const char *scenario, int partitions,
+                        const char *const *emu_args, const char *topic_max_bytes,
+                        const struct sink_opts *base);
+/* Stops both daemons with SIGTERM (each must exit 0) and the environment. */
+void e2e_pipeline_stop(struct e2e_pipeline *p);
+/* Seconds since the daemons were started. */
+double e2e_pipeline_seconds(const struct e2e_pipeline *p);
 
 /* POST /1/upload as account 1..3 (its id and passcode), with X-Request-Id
  * when request_id is not NULL. Returns the HTTP status (-1: no answer). */

@@ -12,7 +12,6 @@
 
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -67,15 +66,9 @@ static void *client(void *arg)
 static void test_ingest_killed_under_load(void **state)
 {
     (void)state;
-    struct sink_env env;
-    e2e_env_start(&env, "ingest-kill", 6, NULL, NULL);
-    struct sink_opts opts = e2e_opts(&env, NULL);
-    long long start = sink_now_ms();
-    struct sink_proc sink;
-    sink_start(&sink, &env, "sink", &opts);
-    struct harness_ingest ingest;
-    e2e_ingest_start(&ingest, &env, "ingest", &opts);
-    struct load load = {.copy = ingest};
+    struct e2e_pipeline p;
+    e2e_pipeline_start(&p, "ingest-kill", 6, NULL, NULL, NULL);
+    struct load load = {.copy = p.ingest};
     pthread_mutex_init(&load.lock, NULL);
     pthread_t threads[CLIENTS];
     for (int t = 0; t < CLIENTS; t++) {
@@ -84,12 +77,12 @@ static void test_ingest_killed_under_load(void **state)
     for (int k = 0; k < KILLS; k++) {
         sink_sleep_ms(2000);
         long ok_before = atomic_load(&load.ok);
-        assert_int_equal(harness_ingest_stop(&ingest, SIGKILL), 128 + SIGKILL);
+        assert_int_equal(harness_ingest_stop(&p.ingest, SIGKILL), 128 + SIGKILL);
         printf("kill %d: talon-ingest killed after %ld answered webhooks\n", k + 1, ok_before);
         sink_sleep_ms(300);
-        e2e_ingest_start(&ingest, &env, "ingest", &opts);
+        e2e_ingest_start(&p.ingest, &p.env, "ingest", &p.opts);
         pthread_mutex_lock(&load.lock);
-        load.copy = ingest;
+        load.copy = p.ingest;
         pthread_mutex_unlock(&load.lock);
     }
     sink_sleep_ms(2000);
@@ -101,9 +94,9 @@ static void test_ingest_killed_under_load(void **state)
     if (sent > CAPACITY) {
         sent = CAPACITY;
     }
-    assert_true(sink_wait_committed_to_end(&env, env.group, 180000));
-    struct e2e_counts c = {.seconds = (double)(sink_now_ms() - start) / 1000.0};
-    int ok = e2e_check(&env, items, sent, &c);
+    assert_true(sink_wait_committed_to_end(&p.env, p.env.group, 180000));
+    struct e2e_counts c = {.seconds = e2e_pipeline_seconds(&p)};
+    int ok = e2e_check(&p.env, items, sent, &c);
     e2e_report("ingest-sigkill", &c);
     printf("scenario ingest-sigkill: %ld webhooks answered 200, %ld without an answer or refused; "
            "%zu of their records reached CleverTap anyway\n",
@@ -112,19 +105,14 @@ static void test_ingest_killed_under_load(void **state)
     assert_int_equal(c.delivered, e2e_count_kind(items, sent, E2E_VALID));
     assert_true(atomic_load(&load.ok) > 0);
     assert_int_equal(c.duplicates, 0); /* no client sent anything twice */
-    assert_int_equal(harness_ingest_stop(&ingest, SIGTERM), 0);
-    assert_int_equal(sink_stop(&sink, SIGTERM), 0);
     pthread_mutex_destroy(&load.lock);
-    sink_env_stop(&env);
+    e2e_pipeline_stop(&p);
 }
 
 int main(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_ingest_killed_under_load, sink_teardown),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, sink_group_teardown);
-    curl_global_cleanup();
-    return rc;
+    return E2E_RUN(tests);
 }

@@ -43,10 +43,7 @@ static void run_members(const char *name, int real)
     sink_produce(&env, RECORDS, e2e_make_event, &plan, where);
     /* At most 1,500 records held per member: a revoke can settle most of them
      * within its deadline (half the 6 s session). */
-    struct sink_opts base = {.max_in_flight = 6,
-                             .sink_extra = "  batch: { max_records: 20, linger_ms: 20 }\n"
-                                           "  max_pending_records: 1500\n"
-                                           "  max_records_per_message: 1000\n"};
+    struct sink_opts base = {.max_in_flight = 6, .sink_extra = e2e_slow_drain(20, 1500)};
     struct sink_opts opts = e2e_opts(&env, &base);
     long long start = sink_now_ms();
     struct sink_proc m[4];
@@ -119,5 +116,5 @@ int main(void)
         cmocka_unit_test_teardown(test_members_join_and_die, sink_teardown),
         cmocka_unit_test_teardown(test_members_on_dev_broker, sink_teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, sink_group_teardown);
+    return E2E_RUN(tests);
 }

@@ -15,7 +15,6 @@
 
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,10 +78,7 @@ static void test_broker_outages(void **state)
     e2e_env_start(&env, "outage", 6, emu_args, NULL);
     struct e2e_direct plan = {.items = items, .profiles = PROFILES};
     sink_produce(&env, DIRECT_A, e2e_make_event, &plan, NULL);
-    struct sink_opts base = {.max_in_flight = 4,
-                             .sink_extra = "  batch: { max_records: 50, linger_ms: 20 }\n"
-                                           "  max_pending_records: 3000\n"
-                                           "  max_records_per_message: 1000\n"};
+    struct sink_opts base = {.max_in_flight = 4, .sink_extra = e2e_slow_drain(50, 3000)};
     struct sink_opts opts = e2e_opts(&env, &base);
     long long start = sink_now_ms();
     struct harness_ingest ingest;
@@ -149,11 +145,8 @@ static void test_broker_outages(void **state)
 
 int main(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_broker_outages, sink_teardown),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, sink_group_teardown);
-    curl_global_cleanup();
-    return rc;
+    return E2E_RUN(tests);
 }

@@ -14,7 +14,6 @@
 
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,11 +124,8 @@ static void test_wrong_passcode_then_fixed(void **state)
 
 int main(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_wrong_passcode_then_fixed, sink_teardown),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, sink_group_teardown);
-    curl_global_cleanup();
-    return rc;
+    return E2E_RUN(tests);
 }

@@ -17,7 +17,6 @@
 
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,15 +159,9 @@ static void print_dead_letter_samples(const struct sink_env *env)
 static void test_poison_records(void **state)
 {
     (void)state;
-    struct sink_env env;
-    e2e_env_start(&env, "poison", 4, NULL, "2097152");
     struct sink_opts base = {.ingest_extra = "  max_body_bytes: 4194304\n"};
-    struct sink_opts opts = e2e_opts(&env, &base);
-    long long start = sink_now_ms();
-    struct harness_ingest ingest;
-    e2e_ingest_start(&ingest, &env, "ingest", &opts);
-    struct sink_proc sink;
-    sink_start(&sink, &env, "sink", &opts);
+    struct e2e_pipeline p;
+    e2e_pipeline_start(&p, "poison", 4, NULL, "2097152", &base);
     static char body[65536];
     for (int e = 0; e < ENVELOPES; e++) {
         size_t len = (size_t)snprintf(body, sizeof(body), "{\"d\":[");
@@ -179,7 +172,7 @@ static void test_poison_records(void **state)
             envelope_record(body, sizeof(body), &len, (size_t)e * 10 + (size_t)r, r);
         }
         snprintf(body + len, sizeof(body) - len, "]}");
-        assert_int_equal(e2e_post_upload(&ingest, 2, body, NULL), 200);
+        assert_int_equal(e2e_post_upload(&p.ingest, 2, body, NULL), 200);
     }
     /* Over the producer's message limit (1,000,000 bytes): refused, never 2xx. */
     static char huge[1200 * 1024];
@@ -188,7 +181,7 @@ static void test_poison_records(void **state)
                      "\"e2e-huge\",\"evtData\":{\"Blob\":\"");
     memset(huge + n, 'y', sizeof(huge) - (size_t)n - 16);
     snprintf(huge + sizeof(huge) - 16, 16, "\"}}]}");
-    int status = e2e_post_upload(&ingest, 2, huge, NULL);
+    int status = e2e_post_upload(&p.ingest, 2, huge, NULL);
     printf("webhook of %zu bytes (one record over the broker's limit): HTTP %d\n", strlen(huge),
            status);
     assert_int_equal(status, 413);
@@ -198,14 +191,14 @@ static void test_poison_records(void **state)
         big_values[b] = malloc(BIG_BYTES);
     }
     deep_value = malloc(2 * DEEP + 128);
-    sink_produce(&env, DIRECT_ROUNDS * 4 + BIG_POISON, make_direct, &base_seq, NULL);
-    assert_true(sink_wait_committed_to_end(&env, env.group, 120000));
-    struct e2e_counts c = {.seconds = (double)(sink_now_ms() - start) / 1000.0};
-    int ok = e2e_check(&env, items, TOTAL, &c);
+    sink_produce(&p.env, DIRECT_ROUNDS * 4 + BIG_POISON, make_direct, &base_seq, NULL);
+    assert_true(sink_wait_committed_to_end(&p.env, p.env.group, 120000));
+    struct e2e_counts c = {.seconds = e2e_pipeline_seconds(&p)};
+    int ok = e2e_check(&p.env, items, TOTAL, &c);
     e2e_report("poison", &c);
-    print_dead_letter_samples(&env);
+    print_dead_letter_samples(&p.env);
     size_t dlq_count = 0;
-    struct sink_dlq_msg *dlq = sink_read_dlq(&env, &dlq_count);
+    struct sink_dlq_msg *dlq = sink_read_dlq(&p.env, &dlq_count);
     int truncated = 0;
     for (size_t d = 0; d < dlq_count; d++) {
         truncated += dlq[d].truncated_from == BIG_BYTES;
@@ -216,23 +209,18 @@ static void test_poison_records(void **state)
     assert_int_equal(c.dead_lettered, e2e_count_kind(items, TOTAL, E2E_POISON));
     assert_int_equal(c.duplicates, 0);
     assert_int_equal(truncated, BIG_POISON);
-    assert_false(harness_file_contains(sink.log_path, "e2e-huge"));
-    assert_int_equal(harness_ingest_stop(&ingest, SIGTERM), 0);
-    assert_int_equal(sink_stop(&sink, SIGTERM), 0);
+    assert_false(harness_file_contains(p.sink.log_path, "e2e-huge"));
     for (int b = 0; b < BIG_POISON; b++) {
         free(big_values[b]);
     }
     free(deep_value);
-    sink_env_stop(&env);
+    e2e_pipeline_stop(&p);
 }
 
 int main(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_poison_records, sink_teardown),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, sink_group_teardown);
-    curl_global_cleanup();
-    return rc;
+    return E2E_RUN(tests);
 }

@@ -19,7 +19,6 @@
 
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
 #include <stdio.h>
@@ -223,13 +222,10 @@ static void test_kafka_4_over_tls(void **state)
 
 int main(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_scram_over_tls_on_kafka_3, sink_teardown),
         cmocka_unit_test_teardown(test_wrong_password_stops_start_up, sink_teardown),
         cmocka_unit_test_teardown(test_kafka_4_over_tls, sink_teardown),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, sink_group_teardown);
-    curl_global_cleanup();
-    return rc;
+    return E2E_RUN(tests);
 }

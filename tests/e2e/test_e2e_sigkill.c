@@ -24,6 +24,16 @@
 static struct e2e_item items[RECORDS];
 static struct sink_where where[RECORDS];
 
+static int holds_partitions(const struct sink_proc *p)
+{
+    return e2e_wait_assigned(p, 60000);
+}
+
+static size_t at_risk(void *ctx)
+{
+    return e2e_at_risk(ctx, where, RECORDS);
+}
+
 static void test_sigkill_during_drain(void **state)
 {
     (void)state;
@@ -34,31 +44,13 @@ static void test_sigkill_during_drain(void **state)
     e2e_env_start(&env, "sigkill", 6, emu_args, NULL);
     struct e2e_direct plan = {.items = items, .profiles = 1000};
     sink_produce(&env, RECORDS, e2e_make_event, &plan, where);
-    struct sink_opts base = {.max_in_flight = 4,
-                             .sink_extra =
-                                 "  batch: { max_records: 50, linger_ms: 20 }\n"
-                                 "  max_pending_records: 3000\n  max_records_per_message: 1000\n"};
+    struct sink_opts base = {.max_in_flight = 4, .sink_extra = e2e_slow_drain(50, 3000)};
     struct sink_opts opts = e2e_opts(&env, &base);
-    unsigned seed = (unsigned)sink_now_ms();
-    printf("kill timing seed %u\n", seed);
     long long start = sink_now_ms();
-    size_t bound = 0;
+    /* Each kill comes 0.3 to 3 s after the member holds partitions. */
+    size_t bound =
+        sink_kill_cycles(&env, &opts, KILLS, holds_partitions, 300, 2700, 600, at_risk, &env);
     struct sink_proc p;
-    for (int k = 0; k < KILLS; k++) {
-        sink_start(&p, &env, "killed", &opts);
-        if (!e2e_wait_assigned(&p, 60000)) {
-            sink_print_log(&p);
-            fail_msg("member %d got no partitions", k + 1);
-        }
-        sink_sleep_ms(300 + (int)(rand_r(&seed) % 2700));
-        assert_int_equal(sink_stop(&p, SIGKILL), 128 + SIGKILL);
-        sink_sleep_ms(600); /* requests the dead member left on the wire are answered */
-        size_t at_risk = e2e_at_risk(&env, where, RECORDS);
-        int lines = (int)e2e_recorded(&env, NULL, NULL, 0);
-        printf("kill %d: %d records at CleverTap, %zu past the committed offsets\n", k + 1, lines,
-               at_risk);
-        bound += at_risk;
-    }
     sink_start(&p, &env, "survivor", &opts);
     assert_true(sink_wait_committed_to_end(&env, env.group, 180000));
     struct e2e_counts c = {.seconds = (double)(sink_now_ms() - start) / 1000.0};
@@ -79,5 +71,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_sigkill_during_drain, sink_teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, sink_group_teardown);
+    return E2E_RUN(tests);
 }

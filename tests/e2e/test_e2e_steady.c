@@ -12,7 +12,6 @@
 
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,36 +108,25 @@ static size_t send_through_ingest(const struct harness_ingest *ingest)
 static void test_steady_state(void **state)
 {
     (void)state;
-    struct sink_env env;
-    e2e_env_start(&env, "steady", 6, NULL, NULL);
-    struct sink_opts opts = e2e_opts(&env, NULL);
-    long long start = sink_now_ms();
-    struct harness_ingest ingest;
-    e2e_ingest_start(&ingest, &env, "ingest", &opts);
-    struct sink_proc sink;
-    sink_start(&sink, &env, "sink", &opts);
-    struct direct d = {.base = send_through_ingest(&ingest)};
-    sink_produce(&env, DIRECT_SINGLES + DIRECT_ENVELOPES + DIRECT_NOTES, make_direct, &d, NULL);
-    assert_true(sink_wait_committed_to_end(&env, env.group, 120000));
-    struct e2e_counts c = {.seconds = (double)(sink_now_ms() - start) / 1000.0};
-    int ok = e2e_check(&env, items, TOTAL, &c);
+    struct e2e_pipeline p;
+    e2e_pipeline_start(&p, "steady", 6, NULL, NULL, NULL);
+    struct direct d = {.base = send_through_ingest(&p.ingest)};
+    sink_produce(&p.env, DIRECT_SINGLES + DIRECT_ENVELOPES + DIRECT_NOTES, make_direct, &d, NULL);
+    assert_true(sink_wait_committed_to_end(&p.env, p.env.group, 120000));
+    struct e2e_counts c = {.seconds = e2e_pipeline_seconds(&p)};
+    int ok = e2e_check(&p.env, items, TOTAL, &c);
     e2e_report("steady", &c);
     assert_true(ok);
     assert_int_equal(c.delivered, TOTAL);
     assert_int_equal(c.duplicates, 0); /* no failure: nothing sent twice */
     assert_int_equal(c.dead_lettered, 0);
-    assert_int_equal(harness_ingest_stop(&ingest, SIGTERM), 0);
-    assert_int_equal(sink_stop(&sink, SIGTERM), 0);
-    sink_env_stop(&env);
+    e2e_pipeline_stop(&p);
 }
 
 int main(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_steady_state, sink_teardown),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, sink_group_teardown);
-    curl_global_cleanup();
-    return rc;
+    return E2E_RUN(tests);
 }

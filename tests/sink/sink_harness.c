@@ -147,10 +147,8 @@ int sink_group_teardown(void **state)
     return 0;
 }
 
-void sink_write_config(const char *path, const struct sink_env *env, const struct sink_opts *o)
+static void write_config(FILE *f, const struct sink_env *env, const struct sink_opts *o)
 {
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
     const char *scheme = o && o->https ? "https" : "http";
     int in_flight = o && o->max_in_flight ? o->max_in_flight : 15;
     fprintf(f,
@@ -192,7 +190,25 @@ void sink_write_config(const char *path, const struct sink_env *env, const struc
             o && o->sink_extra && strstr(o->sink_extra, "batch:") ? ""
                                                                   : "  batch: { linger_ms: 20 }\n",
             o && o->sink_extra ? o->sink_extra : "", o && o->tail ? o->tail : "");
-    fclose(f);
+}
+
+void sink_write_config(const char *path, const struct sink_env *env, const struct sink_opts *o)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    write_config(f, env, o);
+    assert_int_equal(fclose(f), 0);
+}
+
+char *sink_config_text(const struct sink_env *env, const struct sink_opts *o)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    write_config(f, env, o);
+    assert_int_equal(fclose(f), 0);
+    return text;
 }
 
 /* The operations port from the sink.started log line, or -1. */
@@ -568,6 +584,31 @@ int sink_wait_committed_to_end(const struct sink_env *env, const char *group, in
         }
     }
     return 0;
+}
+
+size_t sink_kill_cycles(const struct sink_env *env, const struct sink_opts *opts, int kills,
+                        int (*ready)(const struct sink_proc *p), int min_ms, int spread_ms,
+                        int settle_ms, size_t (*at_risk)(void *ctx), void *ctx)
+{
+    unsigned seed = (unsigned)sink_now_ms();
+    printf("kill timing seed %u\n", seed);
+    size_t bound = 0;
+    struct sink_proc p;
+    for (int k = 0; k < kills; k++) {
+        sink_start(&p, env, "killed", opts);
+        if (ready && !ready(&p)) {
+            sink_print_log(&p);
+            fail_msg("member %d never got ready to be killed", k + 1);
+        }
+        sink_sleep_ms(min_ms + (int)(rand_r(&seed) % (unsigned)(spread_ms > 0 ? spread_ms : 1)));
+        assert_int_equal(sink_stop(&p, SIGKILL), 128 + SIGKILL);
+        sink_sleep_ms(settle_ms);
+        size_t risk = at_risk(ctx);
+        printf("kill %d: %zu records at CleverTap (%zu lines) past the committed offsets\n", k + 1,
+               risk, sink_recorded(env, NULL, NULL, 0, NULL));
+        bound += risk;
+    }
+    return bound;
 }
 
 int sink_wait(int (*check)(void *ctx), void *ctx, int timeout_ms)

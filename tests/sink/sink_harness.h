@@ -69,6 +69,8 @@ void sink_start(struct sink_proc *p, const struct sink_env *env, const char *nam
                 const struct sink_opts *opts);
 /* Writes the configuration sink_start would write to path (opts may be NULL). */
 void sink_write_config(const char *path, const struct sink_env *env, const struct sink_opts *opts);
+/* The same configuration as a new string (free()). */
+char *sink_config_text(const struct sink_env *env, const struct sink_opts *opts);
 /* Starts a sink member named name on an existing configuration file (log in
  * the test directory) and waits until its /healthz answers; fails the test
  * when it does not start. */
@@ -147,6 +149,15 @@ int sink_wait_committed_to_end(const struct sink_env *env, const char *group, in
 /* Waits until check(ctx) returns 1 (polled every 100 ms), up to timeout_ms.
  * Returns 1 when it did. */
 int sink_wait(int (*check)(void *ctx), void *ctx, int timeout_ms);
+
+/* SIGKILL at random moments: starts a member named "killed" kills times,
+ * waits until ready(p) (NULL: not at all) and then min_ms + a random 0..spread_ms
+ * (seeded from the clock, the seed printed), kills it, waits settle_ms for the
+ * requests it left on the wire, and adds at_risk(ctx), printed per kill: the
+ * records a restart may send again. Returns that sum, the duplicate bound. */
+size_t sink_kill_cycles(const struct sink_env *env, const struct sink_opts *opts, int kills,
+                        int (*ready)(const struct sink_proc *p), int min_ms, int spread_ms,
+                        int settle_ms, size_t (*at_risk)(void *ctx), void *ctx);
 
 /* A cmocka teardown: kills every sink member still running and stops the
  * environment started last, so a failed test leaves no process behind. */
