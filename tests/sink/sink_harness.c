@@ -380,15 +380,16 @@ static void add_headers(rd_kafka_headers_t *hdrs, const struct sink_msg *m)
     }
 }
 
-void sink_produce(const struct sink_env *env, size_t count,
-                  void (*make)(size_t i, struct sink_msg *msg, void *ctx), void *ctx,
-                  struct sink_where *where)
+static void produce(const struct sink_env *env, size_t count,
+                    void (*make)(size_t i, struct sink_msg *msg, void *ctx), void *ctx,
+                    struct sink_where *where, const char *linger_ms)
 {
     char err[512];
     struct delivery d = {.where = where};
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", env->broker.bootstrap, err, sizeof(err));
-    rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof(err));
+    rd_kafka_conf_set(conf, "linger.ms", linger_ms, err, sizeof(err));
+    rd_kafka_conf_set(conf, "batch.num.messages", "10000", err, sizeof(err));
     rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err));
     rd_kafka_conf_set(conf, "partitioner", "murmur2_random", err, sizeof(err));
     rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
@@ -426,6 +427,20 @@ void sink_produce(const struct sink_env *env, size_t count,
     rd_kafka_destroy(rk);
     assert_false(d.failed);
     assert_int_equal(d.acked, count);
+}
+
+void sink_produce(const struct sink_env *env, size_t count,
+                  void (*make)(size_t i, struct sink_msg *msg, void *ctx), void *ctx,
+                  struct sink_where *where)
+{
+    produce(env, count, make, ctx, where, "5");
+}
+
+void sink_produce_bulk(const struct sink_env *env, size_t count,
+                       void (*make)(size_t i, struct sink_msg *msg, void *ctx), void *ctx,
+                       struct sink_where *where)
+{
+    produce(env, count, make, ctx, where, "50");
 }
 
 size_t sink_recorded(const struct sink_env *env, int *counts, char *accounts, size_t n, long *order)

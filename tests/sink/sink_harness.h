@@ -111,6 +111,11 @@ struct sink_where {
 void sink_produce(const struct sink_env *env, size_t count,
                   void (*make)(size_t i, struct sink_msg *msg, void *ctx), void *ctx,
                   struct sink_where *where);
+/* The same in large producer batches (linger 50 ms), for throughput tests:
+ * the producer must not be what limits the drain. */
+void sink_produce_bulk(const struct sink_env *env, size_t count,
+                       void (*make)(size_t i, struct sink_msg *msg, void *ctx), void *ctx,
+                       struct sink_where *where);
 
 /* Reads the emulator's record file: counts[seq]++ for each record whose
  * evtData.seq is below n, and accounts[seq] (may be NULL) receives the account
