@@ -21,14 +21,45 @@ int tcb_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value
     return 0;
 }
 
-static int has_property(const struct tcb_config *cfg, const char *key)
+static const char *property(const struct tcb_config *cfg, const char *key)
 {
     for (size_t i = 0; i < cfg->kafka.properties.count; i++) {
         if (strcmp(cfg->kafka.properties.items[i].key, key) == 0) {
-            return 1;
+            return cfg->kafka.properties.items[i].value;
         }
     }
-    return 0;
+    return NULL;
+}
+
+static int has_property(const struct tcb_config *cfg, const char *key)
+{
+    return property(cfg, key) != NULL;
+}
+
+/* librdkafka before 2.6.1 sends the client nonce twice in SCRAM's final
+ * message; Kafka 3.8.1+ tolerates it, Kafka 4.x (CVE-2024-56128) does not. */
+#define TCB_RDKAFKA_SCRAM_FIXED 0x020601ff
+
+void tcb_kafka_auth_failure(const struct tcb_config *cfg, const char *reason, char *out,
+                            size_t out_len)
+{
+    const char *mechanism = property(cfg, "sasl.mechanisms");
+    if (!mechanism) {
+        mechanism = property(cfg, "sasl.mechanism");
+    }
+    char note[256] = "";
+    if (mechanism && strncmp(mechanism, "SCRAM-", 6) == 0 &&
+        rd_kafka_version() < TCB_RDKAFKA_SCRAM_FIXED) {
+        snprintf(note, sizeof(note),
+                 ". Note: librdkafka %s cannot SCRAM-authenticate to Kafka 4.x brokers, whatever "
+                 "the password (fixed in librdkafka 2.6.1, librdkafka #4895); Kafka 3.x accepts it",
+                 rd_kafka_version_str());
+    }
+    snprintf(out, out_len,
+             "Kafka authentication failed before any broker connection succeeded: %s; check "
+             "kafka.properties (sasl.username, sasl.password, sasl.mechanisms, "
+             "security.protocol)%s",
+             reason ? reason : "no reason given", note);
 }
 
 int tcb_kafka_conf_apply(rd_kafka_conf_t *conf, const struct tcb_config *cfg,

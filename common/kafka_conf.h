@@ -30,6 +30,15 @@ int tcb_kafka_conf_apply(rd_kafka_conf_t *conf, const struct tcb_config *cfg,
                          const struct tcb_kv *forced, size_t forced_count, char *err,
                          size_t err_len);
 
+/* Writes into out the start-up error for Kafka refusing our credentials before
+ * any broker connection succeeded (the daemons then exit 1 rather than retry a
+ * configuration that cannot work): librdkafka's reason (it names the mechanism,
+ * never the password), what to check, and, when kafka.properties asks for SCRAM
+ * and the librdkafka we run on is older than 2.6.1, that such a librdkafka
+ * cannot SCRAM-authenticate to Kafka 4.x brokers (librdkafka #4895). */
+void tcb_kafka_auth_failure(const struct tcb_config *cfg, const char *reason, char *out,
+                            size_t out_len);
+
 /* librdkafka log callback that writes through tcb_log (syslog levels mapped). */
 void tcb_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf);
 

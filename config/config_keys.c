@@ -135,6 +135,9 @@ static const struct tcb_key clevertap_keys[] = {
         "exhausted"),
     INT(struct tcb_config_clevertap, max_retry_s, "0", 0, 2592000,
         "whole-request failures (5xx, 429, transport) end as exhausted after this; 0 = never"),
+    STR(struct tcb_config_clevertap, ca_file, NULL,
+        "PEM CA bundle that verifies CleverTap's (or a proxy's) certificate instead of the "
+        "system's trust store"),
 };
 
 static const struct tcb_key ingest_keys[] = {

@@ -56,6 +56,7 @@ struct tcb_config_clevertap {
     int auth_retry_ms;       /* how often a halted (401/403) account is retried */
     int max_record_attempts; /* 555 answers one record may get before "exhausted" */
     int max_retry_s;         /* whole-request retries end in "exhausted" after this; 0 = never */
+    char *ca_file;           /* PEM CA bundle trusted for CleverTap's certificate; NULL = system */
 };
 
 struct tcb_config_ingest {

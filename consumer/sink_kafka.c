@@ -110,6 +110,7 @@ static void assign_partitions(struct tcb_sink *sink, rd_kafka_t *rk,
         sink->fatal = 1;
     }
     atomic_store(&sink->kafka_up, 1);
+    sink->kafka_seen = 1;
     tcb_counter_add(sink->m.rebalances, (const char *[]){"assign"}, 1);
     TCB_INFO("sink.assigned", "%d partitions assigned (%d now)", partitions->cnt, sink->assigned);
 }
@@ -198,6 +199,7 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     int ok = err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET;
     if (ok) {
         atomic_store(&sink->kafka_up, 1);
+        sink->kafka_seen = 1;
     } else if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
                err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
                err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
@@ -226,8 +228,16 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     } else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
         atomic_store(&sink->kafka_up, 0);
         TCB_WARN("kafka.not_ready", "all brokers down: %s", reason);
+    } else if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && !sink->kafka_seen) {
+        /* Never connected: a configuration that cannot work, not an outage.
+         * Say so and exit 1 rather than retry quietly for ever. */
+        char detail[1024];
+        tcb_kafka_auth_failure(sink->cfg, reason, detail, sizeof(detail));
+        TCB_ERROR("kafka.auth", "%s", detail);
+        atomic_store(&sink->kafka_up, 0);
+        sink->fatal = 1;
     } else if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
-        TCB_ERROR("kafka.auth", "Kafka refused our credentials: %s", reason);
+        TCB_ERROR("kafka.auth", "Kafka refused our credentials: %s (retrying)", reason);
         atomic_store(&sink->kafka_up, 0);
     } else {
         TCB_DEBUG("kafka.error", "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
@@ -250,6 +260,7 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     }
     json_decref(root);
     atomic_store(&sink->kafka_up, up);
+    sink->kafka_seen |= up;
     tcb_gauge_set(sink->m.kafka_ready, NULL, up);
     return 0; /* librdkafka frees json */
 }

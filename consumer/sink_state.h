@@ -75,6 +75,7 @@ struct tcb_sink {
      * next assignment (work taken meanwhile could not be committed); 0 = none. */
     int64_t rebalancing_until_ms;
     int fatal;                 /* a fatal Kafka error: stop with exit 1 */
+    int kafka_seen;            /* a broker connection has worked: later auth errors are retried */
     atomic_int ready_assigned; /* for /readyz (listener threads) */
     atomic_int kafka_up;
     atomic_int shutting_down;

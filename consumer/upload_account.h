@@ -33,9 +33,10 @@ struct tcb_upload_account {
     struct tcb_batch *first, *last; /* formed batches, oldest first */
     int sending;                    /* requests on the wire */
     struct tcb_aimd aimd;
-    int halted;          /* 401/403 seen; only a probe request goes out */
-    int64_t probe_at_ms; /* when halted: next probe time */
-    int form_stalled;    /* formation found nothing sendable; retry on change */
+    int halted;                  /* 401/403 seen; only a probe request goes out */
+    int64_t probe_at_ms;         /* when halted: next probe time */
+    int form_stalled;            /* formation found nothing sendable; retry on change */
+    int64_t transport_logged_ms; /* last warning about a failed transfer; 0 = none yet */
 };
 
 /* Fills acct for account: the URL (from base_url) and headers. Returns 0 or -1

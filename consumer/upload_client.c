@@ -55,6 +55,7 @@ static void read_settings(struct tcb_uploader *up, const struct tcb_uploader_opt
             : (size_t)positive_or(cfg->sink.max_pending_bytes, DEFAULT_MAX_PENDING_BYTES);
     up->timeout_ms = positive_or(cfg->clevertap.request_timeout_ms, 30000);
     up->connect_timeout_ms = positive_or(cfg->clevertap.connect_timeout_ms, 10000);
+    up->ca_file = cfg->clevertap.ca_file && *cfg->clevertap.ca_file ? cfg->clevertap.ca_file : NULL;
     up->retry_initial_ms = positive_or(cfg->clevertap.retry_initial_ms, 200);
     up->retry_max_ms = positive_or(cfg->clevertap.retry_max_ms, 30000);
     /* 0 is a setting (honour no Retry-After), not "unset". */
@@ -116,6 +117,10 @@ struct tcb_uploader *tcb_uploader_create(const struct tcb_uploader_options *opts
     up->multi = curl_multi_init();
     if (!up->multi) {
         snprintf(err, err_len, "uploader: curl_multi_init failed");
+        goto fail;
+    }
+    if (up->ca_file && access(up->ca_file, R_OK) != 0) {
+        snprintf(err, err_len, "clevertap.ca_file: cannot read %s", up->ca_file);
         goto fail;
     }
     if (make_accounts(up, err, err_len) != 0) {

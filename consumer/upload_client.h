@@ -89,7 +89,8 @@ enum {
 };
 
 /* New uploader, or NULL with a message in err (an account without a usable base
- * URL, curl failing to initialise). Call curl_global_init once before, in main. */
+ * URL, an unreadable clevertap.ca_file, curl failing to initialise). Call curl_global_init once
+ * before, in main. */
 struct tcb_uploader *tcb_uploader_create(const struct tcb_uploader_options *opts, char *err,
                                          size_t err_len);
 

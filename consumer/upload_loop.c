@@ -117,6 +117,7 @@ static int start_batch(struct tcb_uploader *up, struct tcb_upload_account *acct,
         .body_len = batch->body_len,
         .timeout_ms = up->timeout_ms,
         .connect_timeout_ms = up->connect_timeout_ms,
+        .ca_file = up->ca_file,
     };
     if (tcb_upload_xfer_prepare(xfer, &req) != 0 ||
         curl_multi_add_handle(up->multi, xfer->easy) != CURLM_OK) {
@@ -416,6 +417,34 @@ static void handle_permanent(struct tcb_uploader *up, struct tcb_upload_account 
     tcb_upload_drop_batch(acct, batch);
 }
 
+#define TRANSPORT_WARN_EVERY_MS 60000
+
+/* A request that ended without an answer (refused or reset connection, DNS,
+ * TLS, timeout): a warning at most once a minute per account, so that a
+ * certificate we cannot verify or an unreachable endpoint is visible without
+ * flooding the log, the rest at debug. curl's text names the host and the
+ * cause, never a header or the body. */
+static void log_transport(struct tcb_upload_account *acct, CURLcode result, const char *errbuf,
+                          int64_t now_ms)
+{
+    const char *label = tcb_upload_account_label(acct);
+    const char *why = errbuf[0] ? errbuf : curl_easy_strerror(result);
+    if (acct->transport_logged_ms != 0 &&
+        now_ms - acct->transport_logged_ms < TRANSPORT_WARN_EVERY_MS) {
+        TCB_DEBUG("upload.transport", "account %s: %s", label, why);
+        return;
+    }
+    acct->transport_logged_ms = now_ms;
+    int untrusted = result == CURLE_PEER_FAILED_VERIFICATION ||
+                    result == CURLE_SSL_CACERT_BADFILE || result == CURLE_SSL_CERTPROBLEM;
+    TCB_WARN("upload.transport",
+             "account %s: request failed without an answer: %s; retrying, records kept%s", label,
+             why,
+             untrusted ? " (the server's certificate is not trusted: check the endpoint and "
+                         "clevertap.ca_file)"
+                       : "");
+}
+
 /* Everything that follows one finished request: the single place that decides. */
 static void handle_done(struct tcb_uploader *up, struct tcb_upload_xfer *xfer, CURLcode result)
 {
@@ -439,8 +468,7 @@ static void handle_done(struct tcb_uploader *up, struct tcb_upload_xfer *xfer, C
     tcb_upload_classify(tcb_upload_xfer_transport(result), tcb_upload_xfer_status(xfer),
                         xfer->resp.data, xfer->resp.len, xfer->resp_truncated, batch->count, &info);
     if (result != CURLE_OK) {
-        TCB_DEBUG("upload.transport", "account %s: %s", label,
-                  xfer->errbuf[0] ? xfer->errbuf : curl_easy_strerror(result));
+        log_transport(acct, result, xfer->errbuf, now_ms);
     }
     char retry_after[sizeof(xfer->retry_after)];
     memcpy(retry_after, xfer->retry_after, sizeof(retry_after));

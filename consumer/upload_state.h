@@ -33,6 +33,7 @@ struct tcb_uploader {
     struct tcb_upload_xfer *free_xfers; /* pool of idle transfers */
     size_t resp_max;                    /* response body cap per request */
     long timeout_ms, connect_timeout_ms;
+    const char *ca_file; /* clevertap.ca_file (borrowed from the config); NULL = system store */
     long retry_initial_ms, retry_max_ms, retry_after_max_s, auth_retry_ms;
     int max_record_attempts; /* requests per record before EXHAUSTED (555 path) */
     int64_t max_retry_ms;    /* whole-request retries end in EXHAUSTED after this; 0 = never */

@@ -88,6 +88,12 @@ int tcb_upload_xfer_prepare(struct tcb_upload_xfer *xfer, const struct tcb_uploa
     rc = rc ? rc : curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     rc = rc ? rc : curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     rc = rc ? rc : curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    /* The peer and its name are always verified (curl's defaults, stated). */
+    rc = rc ? rc : curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    rc = rc ? rc : curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (req->ca_file) {
+        rc = rc ? rc : curl_easy_setopt(easy, CURLOPT_CAINFO, req->ca_file);
+    }
     /* Expect: 100-continue costs a round trip on every large body. */
     return rc == CURLE_OK ? 0 : -1;
 }

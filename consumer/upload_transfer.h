@@ -38,6 +38,7 @@ struct tcb_upload_request {
     size_t body_len;
     long timeout_ms;
     long connect_timeout_ms;
+    const char *ca_file; /* PEM CA bundle to verify the server with; NULL = the system's */
 };
 
 /* Resets the captured state and sets the request's options on xfer->easy.

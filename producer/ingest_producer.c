@@ -37,6 +37,7 @@ struct tcb_ingest_producer {
     atomic_int stop_poller;
     atomic_int stop_prober;
     atomic_int ready;
+    atomic_int seen; /* a metadata probe has worked: later auth errors are retried */
     atomic_int fatal;
     atomic_int draining; /* set by drain: sends are refused from then on */
     atomic_int sending;  /* sends between their draining check and the enqueue */
@@ -71,6 +72,23 @@ static void on_dr_msg(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
     producer->on_delivery(rkm->_private, ok);
 }
 
+/* Kafka refused our credentials. Before any broker connection worked this is a
+ * configuration that cannot work: fatal (the daemon exits 1, saying why) rather
+ * than a quiet retry loop. After one worked (a password rotated under us), the
+ * producer is not ready and librdkafka keeps retrying. */
+static void auth_refused(struct tcb_ingest_producer *producer, const char *reason)
+{
+    atomic_store(&producer->ready, 0);
+    if (atomic_load(&producer->seen)) {
+        TCB_ERROR("kafka.auth", "Kafka refused our credentials: %s (retrying)", reason);
+        return;
+    }
+    char detail[1024];
+    tcb_kafka_auth_failure(producer->cfg, reason, detail, sizeof(detail));
+    TCB_ERROR("kafka.auth", "%s", detail);
+    atomic_store(&producer->fatal, 1);
+}
+
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     struct tcb_ingest_producer *producer = opaque;
@@ -84,6 +102,10 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
         atomic_store(&producer->ready, 0);
         TCB_WARN("kafka.not_ready", "all brokers down: %s", reason);
+        return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+        auth_refused(producer, reason);
         return;
     }
     /* librdkafka's log callback already reported it at its own level. */
@@ -131,6 +153,9 @@ static void *prober_main(void *arg)
     struct tcb_ingest_producer *producer = arg;
     while (!atomic_load(&producer->stop_prober)) {
         int ok = probe_once(producer) && !atomic_load(&producer->fatal);
+        if (ok) {
+            atomic_store(&producer->seen, 1);
+        }
         if (ok != atomic_exchange(&producer->ready, ok)) {
             if (ok) {
                 TCB_INFO("kafka.ready", "Kafka reachable, topic has leaders");

@@ -6,13 +6,15 @@
 # unit, integration (mock cluster, emulator), end-to-end (a real Kafka broker
 # the ctest fixture starts from Maven Central jars and stops afterwards) and the
 # deploy checks (label deploy; the image build with podman is label image).
+# The one-hour soak (label soak) runs only when asked: `tests/run.sh -L soak`
+# configures it in (-DTCB_SOAK=ON); any other run configures it out.
 # Usage: tests/run.sh [extra ctest args...]   env BUILD_DIR (default build-test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build pkg-config gcc make clang-format clang-tidy
           librdkafka-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libmicrohttpd-dev
-          libcmocka-dev libgnutls28-dev kcat curl openssl
+          libcmocka-dev libgnutls28-dev kcat curl openssl jq
           # the deploy checks (tests/deploy): YAML, systemd-analyze, promtool, the
           # Compose schema, and the image built and run with podman on an mmdebstrap base
           python3 python3-yaml systemd prometheus docker-compose
@@ -51,7 +53,12 @@ bash tests/checks/banned_calls.sh
 
 build=${BUILD_DIR:-build-test}
 echo "== configure and build ($build: -Werror, ASan+UBSan)"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTCB_WERROR=ON -DTCB_SANITIZE=ON >/dev/null
+soak=OFF
+for arg in "$@"; do
+  case "$arg" in *soak*) soak=ON ;; esac
+done
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTCB_WERROR=ON -DTCB_SANITIZE=ON \
+      -DTCB_SOAK=$soak >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
 echo "== clang-tidy"

@@ -90,7 +90,7 @@ KAFKA=""
 KAFKA_NOTE=""
 if skipped kafka; then
     KAFKA_NOTE="SKIP=kafka: everything ran on kafka-dev-broker"
-elif TCB_KAFKA_PORT=$KAFKA_PORT TCB_KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1)) \
+elif TCB_KAFKA_PORT=$KAFKA_PORT \
     TCB_KAFKA_EXTRA_PROPERTIES=$'num.partitions=6\nlog.segment.bytes=134217728' \
     "$ROOT/tests/e2e/kafka/start.sh" "$KAFKA_WORK" >&2; then
     KAFKA=$(cat "$KAFKA_WORK/bootstrap")

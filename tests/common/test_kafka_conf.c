@@ -1,9 +1,10 @@
 /* librdkafka configuration from the config file: brokers and every verbatim
  * property applied, a refused property named without its value (it may be a
- * SASL password), and librdkafka's log lines routed through common/log; the
- * sink's consumer configuration on top: the defaults that bound its memory
- * (read-ahead and, since lz4 multiplies it, one fetch's size), a property
- * winning over a default, the loop's own settings winning over a property. */
+ * SASL password), librdkafka's log lines routed through common/log, and the
+ * start-up error when Kafka refuses our credentials; the sink's consumer
+ * configuration on top: the defaults that bound its memory (read-ahead and,
+ * since lz4 multiplies it, one fetch's size), a property winning over a
+ * default, the loop's own settings winning over a property. */
 #include "common/kafka_conf.h"
 #include "common/log.h"
 #include "config/config.h"
@@ -48,6 +49,36 @@ static void test_properties_applied(void **state)
     expect_property(conf, "client.id", "overridden"); /* user properties win */
     rd_kafka_conf_destroy(conf);
     tcb_config_destroy(cfg);
+}
+
+/* Names authentication and what to check, never the password; the SCRAM note
+ * only for SCRAM on a librdkafka older than 2.6.1. */
+static void test_auth_failure_text(void **state)
+{
+    (void)state;
+    const char *reason = "sasl_ssl://b:9094/bootstrap: SASL authentication error: failed";
+    struct tcb_config *scram = load("kafka:\n  properties:\n"
+                                    "    sasl.mechanisms: \"SCRAM-SHA-512\"\n"
+                                    "    sasl.password: \"hunter2-kafka-secret\"\n");
+    struct tcb_config *plain = load("kafka:\n  properties:\n"
+                                    "    sasl.mechanism: \"PLAIN\"\n"
+                                    "    sasl.password: \"hunter2-kafka-secret\"\n");
+    char text[1024];
+    tcb_kafka_auth_failure(scram, reason, text, sizeof(text));
+    assert_non_null(strstr(text, "Kafka authentication failed"));
+    assert_non_null(strstr(text, reason));
+    assert_non_null(strstr(text, "sasl.password"));
+    assert_null(strstr(text, "hunter2"));
+    int old = rd_kafka_version() < 0x020601ff;
+    assert_int_equal(strstr(text, "librdkafka #4895") != NULL, old);
+    tcb_kafka_auth_failure(plain, reason, text, sizeof(text));
+    assert_non_null(strstr(text, "Kafka authentication failed"));
+    assert_null(strstr(text, "#4895"));
+    assert_null(strstr(text, "hunter2"));
+    tcb_kafka_auth_failure(plain, NULL, text, 40); /* truncated, still terminated */
+    assert_true(strlen(text) < 40);
+    tcb_config_destroy(scram);
+    tcb_config_destroy(plain);
 }
 
 static void test_refused_property_hides_value(void **state)
@@ -146,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_properties_applied),
         cmocka_unit_test(test_refused_property_hides_value),
         cmocka_unit_test(test_librdkafka_logs_through_our_logger),
+        cmocka_unit_test(test_auth_failure_text),
         cmocka_unit_test(test_sink_defaults_bound_memory),
         cmocka_unit_test(test_sink_properties_override_defaults_not_forced),
         cmocka_unit_test(test_sink_fetch_follows_message_max_bytes),

@@ -78,20 +78,43 @@ void sink_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-void sink_env_start(struct sink_env *env, int partitions, const char *const *emu_args)
+static void env_init(struct sink_env *env, const char *topic, const char *dlq, const char *group,
+                     int partitions)
 {
     memset(env, 0, sizeof(*env));
     current_env = env;
     env->partitions = partitions;
+    snprintf(env->topic, sizeof(env->topic), "%s", topic);
+    snprintf(env->dlq, sizeof(env->dlq), "%s", dlq);
+    snprintf(env->group, sizeof(env->group), "%s", group);
+}
+
+static void env_launch_emulator(struct sink_env *env, const char *const *emu_args)
+{
+    const char *args[MAX_EMU_ARGS];
+    tcb_test_emu_account_args(emu_args, args, MAX_EMU_ARGS);
+    assert_int_equal(tcb_test_emu_launch(&env->emu, 0, args), 0);
+}
+
+void sink_env_start(struct sink_env *env, int partitions, const char *const *emu_args)
+{
+    env_init(env, SINK_TOPIC, SINK_DLQ, SINK_GROUP, partitions);
     char spec[64];
     snprintf(spec, sizeof(spec), "%s:%d", SINK_TOPIC, partitions);
     assert_int_equal(harness_broker_start(&env->broker, spec), 0);
     char dlq[64];
     snprintf(dlq, sizeof(dlq), "topic %s 1", SINK_DLQ);
     assert_true(harness_broker_command(&env->broker, dlq));
-    const char *args[MAX_EMU_ARGS];
-    tcb_test_emu_account_args(emu_args, args, MAX_EMU_ARGS);
-    assert_int_equal(tcb_test_emu_launch(&env->emu, 0, args), 0);
+    env_launch_emulator(env, emu_args);
+}
+
+void sink_env_start_on(struct sink_env *env, const char *bootstrap, const char *topic,
+                       const char *dlq, const char *group, int partitions,
+                       const char *const *emu_args)
+{
+    env_init(env, topic, dlq, group, partitions);
+    snprintf(env->broker.bootstrap, sizeof(env->broker.bootstrap), "%s", bootstrap);
+    env_launch_emulator(env, emu_args);
 }
 
 void sink_env_restart_emulator(struct sink_env *env, const char *const *emu_args)
@@ -124,48 +147,68 @@ int sink_group_teardown(void **state)
     return 0;
 }
 
-static void write_config(const struct sink_proc *p, const struct sink_env *env,
-                         const struct sink_opts *o)
+static void write_config(FILE *f, const struct sink_env *env, const struct sink_opts *o)
 {
-    FILE *f = fopen(p->config_path, "w");
+    const char *scheme = o && o->https ? "https" : "http";
+    int in_flight = o && o->max_in_flight ? o->max_in_flight : 15;
+    fprintf(f,
+            "kafka:\n"
+            "  brokers: \"%s\"\n"
+            "  topic: \"%s\"\n"
+            "  dlq_topic: \"%s\"\n"
+            "  group_id: \"%s\"\n"
+            "  session_timeout_ms: 6000\n"
+            "%s"
+            "clevertap:\n"
+            "  accounts:\n"
+            "    - { name: \"one\", account_id: \"%s\", passcode: \"%s\", region: \"eu1\",\n"
+            "        endpoint: \"%s://127.0.0.1:%d\", max_in_flight: %d }\n"
+            "    - { name: \"two\", account_id: \"%s\", passcode: \"%s\", region: \"us1\",\n"
+            "        endpoint: \"%s://127.0.0.1:%d\", max_in_flight: %d }\n"
+            "%s"
+            "  request_timeout_ms: %d\n"
+            "  retry_initial_ms: 20\n"
+            "  retry_max_ms: 500\n"
+            "  auth_retry_ms: 1000\n"
+            "%s"
+            "sink:\n"
+            "  metrics_listen: \"127.0.0.1:0\"\n"
+            "  shutdown_timeout_ms: %d\n"
+            "  commit_interval_ms: 200\n"
+            "%s"
+            "%s"
+            "log: { level: \"info\", format: \"logfmt\" }\n"
+            "%s",
+            o && o->brokers ? o->brokers : env->broker.bootstrap, env->topic, env->dlq, env->group,
+            o && o->kafka_extra ? o->kafka_extra : "", TCB_TEST_ACCOUNT_1, TCB_TEST_PASSCODE_1,
+            scheme, env->emu.port, in_flight, TCB_TEST_ACCOUNT_2,
+            o && o->passcode_2 ? o->passcode_2 : TCB_TEST_PASSCODE_2, scheme, env->emu.port,
+            in_flight, o && o->accounts_extra ? o->accounts_extra : "",
+            o && o->request_timeout_ms ? o->request_timeout_ms : 2000,
+            o && o->clevertap_extra ? o->clevertap_extra : "",
+            o && o->shutdown_timeout_ms ? o->shutdown_timeout_ms : 5000,
+            o && o->sink_extra && strstr(o->sink_extra, "batch:") ? ""
+                                                                  : "  batch: { linger_ms: 20 }\n",
+            o && o->sink_extra ? o->sink_extra : "", o && o->tail ? o->tail : "");
+}
+
+void sink_write_config(const char *path, const struct sink_env *env, const struct sink_opts *o)
+{
+    FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(
-        f,
-        "kafka:\n"
-        "  brokers: \"%s\"\n"
-        "  topic: \"%s\"\n"
-        "  dlq_topic: \"%s\"\n"
-        "  group_id: \"%s\"\n"
-        "  session_timeout_ms: 6000\n"
-        "%s"
-        "clevertap:\n"
-        "  accounts:\n"
-        "    - { name: \"one\", account_id: \"%s\", passcode: \"%s\", region: \"eu1\",\n"
-        "        endpoint: \"http://127.0.0.1:%d\", max_in_flight: 15 }\n"
-        "    - { name: \"two\", account_id: \"%s\", passcode: \"%s\", region: \"us1\",\n"
-        "        endpoint: \"http://127.0.0.1:%d\", max_in_flight: 15 }\n"
-        "  request_timeout_ms: %d\n"
-        "  retry_initial_ms: 20\n"
-        "  retry_max_ms: 500\n"
-        "  auth_retry_ms: 1000\n"
-        "%s"
-        "sink:\n"
-        "  metrics_listen: \"127.0.0.1:0\"\n"
-        "  shutdown_timeout_ms: %d\n"
-        "  commit_interval_ms: 200\n"
-        "%s"
-        "%s"
-        "log: { level: \"info\", format: \"logfmt\" }\n"
-        "%s",
-        env->broker.bootstrap, SINK_TOPIC, SINK_DLQ, SINK_GROUP,
-        o && o->kafka_extra ? o->kafka_extra : "", TCB_TEST_ACCOUNT_1, TCB_TEST_PASSCODE_1,
-        env->emu.port, TCB_TEST_ACCOUNT_2, o && o->passcode_2 ? o->passcode_2 : TCB_TEST_PASSCODE_2,
-        env->emu.port, o && o->request_timeout_ms ? o->request_timeout_ms : 2000,
-        o && o->clevertap_extra ? o->clevertap_extra : "",
-        o && o->shutdown_timeout_ms ? o->shutdown_timeout_ms : 5000,
-        o && o->sink_extra && strstr(o->sink_extra, "batch:") ? "" : "  batch: { linger_ms: 20 }\n",
-        o && o->sink_extra ? o->sink_extra : "", o && o->tail ? o->tail : "");
-    fclose(f);
+    write_config(f, env, o);
+    assert_int_equal(fclose(f), 0);
+}
+
+char *sink_config_text(const struct sink_env *env, const struct sink_opts *o)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    write_config(f, env, o);
+    assert_int_equal(fclose(f), 0);
+    return text;
 }
 
 /* The operations port from the sink.started log line, or -1. */
@@ -202,10 +245,17 @@ void sink_print_log(const struct sink_proc *p)
 void sink_start(struct sink_proc *p, const struct sink_env *env, const char *name,
                 const struct sink_opts *opts)
 {
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s.yaml", harness_tmpdir(), name);
+    sink_write_config(path, env, opts);
+    sink_launch(p, name, path);
+}
+
+void sink_launch(struct sink_proc *p, const char *name, const char *config_path)
+{
     memset(p, 0, sizeof(*p));
-    snprintf(p->config_path, sizeof(p->config_path), "%s/%s.yaml", harness_tmpdir(), name);
+    snprintf(p->config_path, sizeof(p->config_path), "%s", config_path);
     snprintf(p->log_path, sizeof(p->log_path), "%s/%s.log", harness_tmpdir(), name);
-    write_config(p, env, opts);
     unlink(p->log_path);
     char binary[512];
     const char *dir = getenv("TCB_BIN_DIR");
@@ -330,18 +380,20 @@ static void add_headers(rd_kafka_headers_t *hdrs, const struct sink_msg *m)
     }
 }
 
-void sink_produce(const struct sink_env *env, size_t count,
-                  void (*make)(size_t i, struct sink_msg *msg, void *ctx), void *ctx,
-                  struct sink_where *where)
+static void produce(const struct sink_env *env, size_t count,
+                    void (*make)(size_t i, struct sink_msg *msg, void *ctx), void *ctx,
+                    struct sink_where *where, const char *linger_ms)
 {
     char err[512];
     struct delivery d = {.where = where};
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", env->broker.bootstrap, err, sizeof(err));
-    rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof(err));
+    rd_kafka_conf_set(conf, "linger.ms", linger_ms, err, sizeof(err));
+    rd_kafka_conf_set(conf, "batch.num.messages", "10000", err, sizeof(err));
     rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err));
     rd_kafka_conf_set(conf, "partitioner", "murmur2_random", err, sizeof(err));
     rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
+    rd_kafka_conf_set(conf, "message.max.bytes", "8388608", err, sizeof(err));
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_opaque(conf, &d);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
@@ -353,11 +405,11 @@ void sink_produce(const struct sink_env *env, size_t count,
         make(i, m, ctx);
         rd_kafka_headers_t *hdrs = rd_kafka_headers_new(8);
         add_headers(hdrs, m);
-        struct tcb_kafka_message km = {.topic = SINK_TOPIC,
+        struct tcb_kafka_message km = {.topic = env->topic,
                                        .partition =
                                            m->partition >= 0 ? m->partition : RD_KAFKA_PARTITION_UA,
-                                       .value = m->value,
-                                       .value_len = strlen(m->value),
+                                       .value = m->big_value ? m->big_value : m->value,
+                                       .value_len = m->big_value ? m->big_len : strlen(m->value),
                                        .key = m->key[0] ? m->key : NULL,
                                        .key_len = strlen(m->key),
                                        .headers = hdrs,
@@ -375,6 +427,20 @@ void sink_produce(const struct sink_env *env, size_t count,
     rd_kafka_destroy(rk);
     assert_false(d.failed);
     assert_int_equal(d.acked, count);
+}
+
+void sink_produce(const struct sink_env *env, size_t count,
+                  void (*make)(size_t i, struct sink_msg *msg, void *ctx), void *ctx,
+                  struct sink_where *where)
+{
+    produce(env, count, make, ctx, where, "5");
+}
+
+void sink_produce_bulk(const struct sink_env *env, size_t count,
+                       void (*make)(size_t i, struct sink_msg *msg, void *ctx), void *ctx,
+                       struct sink_where *where)
+{
+    produce(env, count, make, ctx, where, "50");
 }
 
 size_t sink_recorded(const struct sink_env *env, int *counts, char *accounts, size_t n, long *order)
@@ -448,7 +514,7 @@ static rd_kafka_t *reader(const struct sink_env *env, const char *group)
 struct sink_dlq_msg *sink_read_dlq(const struct sink_env *env, size_t *count)
 {
     int64_t high = 0;
-    assert_int_equal(harness_watermarks(env->broker.bootstrap, SINK_DLQ, &high), 1);
+    assert_int_equal(harness_watermarks(env->broker.bootstrap, env->dlq, &high), 1);
     struct sink_dlq_msg *out = calloc(high > 0 ? (size_t)high : 1, sizeof(*out));
     size_t n = 0;
     *count = 0;
@@ -457,7 +523,7 @@ struct sink_dlq_msg *sink_read_dlq(const struct sink_env *env, size_t *count)
     }
     rd_kafka_t *rk = reader(env, "sink-test-dlq-reader");
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, SINK_DLQ, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_topic_partition_list_add(list, env->dlq, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_assign(rk, list);
     rd_kafka_topic_partition_list_destroy(list);
     for (long long deadline = sink_now_ms() + 20000;
@@ -476,6 +542,7 @@ struct sink_dlq_msg *sink_read_dlq(const struct sink_env *env, size_t *count)
             d->code = (int)header_number(hdrs, "dlq-code");
             d->http_status = (int)header_number(hdrs, "dlq-http-status");
             d->attempts = (int)header_number(hdrs, "dlq-attempts");
+            d->truncated_from = header_number(hdrs, "dlq-value-truncated");
             header_text(hdrs, "dlq-stage", d->stage, sizeof(d->stage));
             header_text(hdrs, "dlq-reason", d->reason, sizeof(d->reason));
             header_text(hdrs, "dlq-account", d->account, sizeof(d->account));
@@ -502,7 +569,7 @@ int sink_committed(const struct sink_env *env, const char *group, int64_t *out)
     rd_kafka_t *rk = reader(env, group);
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(env->partitions);
     for (int p = 0; p < env->partitions; p++) {
-        rd_kafka_topic_partition_list_add(list, SINK_TOPIC, p);
+        rd_kafka_topic_partition_list_add(list, env->topic, p);
     }
     rd_kafka_resp_err_t err = rd_kafka_committed(rk, list, 10000);
     for (int p = 0; err == 0 && p < list->cnt; p++) {
@@ -517,7 +584,7 @@ int sink_wait_committed_to_end(const struct sink_env *env, const char *group, in
 {
     int64_t highs[HARNESS_MAX_PARTITIONS];
     int64_t committed[HARNESS_MAX_PARTITIONS];
-    assert_int_equal(harness_watermarks(env->broker.bootstrap, SINK_TOPIC, highs), env->partitions);
+    assert_int_equal(harness_watermarks(env->broker.bootstrap, env->topic, highs), env->partitions);
     for (long long deadline = sink_now_ms() + timeout_ms; sink_now_ms() < deadline;
          sink_sleep_ms(200)) {
         if (sink_committed(env, group, committed) != 0) {
@@ -532,6 +599,31 @@ int sink_wait_committed_to_end(const struct sink_env *env, const char *group, in
         }
     }
     return 0;
+}
+
+size_t sink_kill_cycles(const struct sink_env *env, const struct sink_opts *opts, int kills,
+                        int (*ready)(const struct sink_proc *p), int min_ms, int spread_ms,
+                        int settle_ms, size_t (*at_risk)(void *ctx), void *ctx)
+{
+    unsigned seed = (unsigned)sink_now_ms();
+    printf("kill timing seed %u\n", seed);
+    size_t bound = 0;
+    struct sink_proc p;
+    for (int k = 0; k < kills; k++) {
+        sink_start(&p, env, "killed", opts);
+        if (ready && !ready(&p)) {
+            sink_print_log(&p);
+            fail_msg("member %d never got ready to be killed", k + 1);
+        }
+        sink_sleep_ms(min_ms + (int)(rand_r(&seed) % (unsigned)(spread_ms > 0 ? spread_ms : 1)));
+        assert_int_equal(sink_stop(&p, SIGKILL), 128 + SIGKILL);
+        sink_sleep_ms(settle_ms);
+        size_t risk = at_risk(ctx);
+        printf("kill %d: %zu records at CleverTap (%zu lines) past the committed offsets\n", k + 1,
+               risk, sink_recorded(env, NULL, NULL, 0, NULL));
+        bound += risk;
+    }
+    return bound;
 }
 
 int sink_wait(int (*check)(void *ctx), void *ctx, int timeout_ms)
@@ -560,7 +652,7 @@ static int dlq_holds(void *ctx)
 {
     const struct wait_for *w = ctx;
     int64_t high = 0;
-    return harness_watermarks(w->env->broker.bootstrap, SINK_DLQ, &high) == 1 &&
+    return harness_watermarks(w->env->broker.bootstrap, w->env->dlq, &high) == 1 &&
            (size_t)high >= w->want;
 }
 

@@ -19,14 +19,23 @@
 #define SINK_GROUP "sink-test"
 
 struct sink_env {
-    struct harness_broker broker;
+    struct harness_broker broker; /* pid 0 for a broker the test did not start */
     struct tcb_test_emu emu;
     int partitions;
+    char topic[128]; /* SINK_TOPIC, SINK_DLQ and SINK_GROUP unless set by sink_env_start_on */
+    char dlq[128];
+    char group[128];
 };
 
 /* Starts the broker (SINK_TOPIC with partitions, SINK_DLQ with 1) and the
  * emulator with emu_args (NULL-terminated, may be NULL). Fails the test on error. */
 void sink_env_start(struct sink_env *env, int partitions, const char *const *emu_args);
+/* The same against a broker that already runs (bootstrap), with the given
+ * topic, dead-letter topic and group names: starts the emulator only; the
+ * caller creates the topics. Fails the test on error. */
+void sink_env_start_on(struct sink_env *env, const char *bootstrap, const char *topic,
+                       const char *dlq, const char *group, int partitions,
+                       const char *const *emu_args);
 /* Restarts the emulator on the same port and record file with new arguments. */
 void sink_env_restart_emulator(struct sink_env *env, const char *const *emu_args);
 void sink_env_stop(struct sink_env *env);
@@ -41,18 +50,31 @@ struct sink_proc {
 /* Configuration knobs: YAML lines appended to each section (may be NULL). */
 struct sink_opts {
     const char *passcode_2;      /* account "two"'s passcode; NULL = the right one */
+    const char *accounts_extra;  /* more account list items (4-space indented "- {...}") */
     const char *kafka_extra;     /* 2-space indented keys for kafka: */
     const char *clevertap_extra; /* for clevertap: */
     const char *sink_extra;      /* for sink: */
     const char *tail;            /* top-level sections (routes, transforms) */
     int request_timeout_ms;      /* clevertap.request_timeout_ms; 0 = 2000 */
     int shutdown_timeout_ms;     /* sink.shutdown_timeout_ms; 0 = 5000 */
+    int https;                   /* the accounts' endpoints are https:// (an emulator with TLS) */
+    int max_in_flight;           /* each account's max_in_flight; 0 = 15 */
+    const char *ingest_extra;    /* keys for the ingest section tests/e2e adds (ignored here) */
+    const char *brokers;         /* kafka.brokers; NULL = the environment's bootstrap */
 };
 
 /* Starts a sink member named name (config and log in the test directory) and
  * waits until its /healthz answers. Fails the test when it does not start. */
 void sink_start(struct sink_proc *p, const struct sink_env *env, const char *name,
                 const struct sink_opts *opts);
+/* Writes the configuration sink_start would write to path (opts may be NULL). */
+void sink_write_config(const char *path, const struct sink_env *env, const struct sink_opts *opts);
+/* The same configuration as a new string (free()). */
+char *sink_config_text(const struct sink_env *env, const struct sink_opts *opts);
+/* Starts a sink member named name on an existing configuration file (log in
+ * the test directory) and waits until its /healthz answers; fails the test
+ * when it does not start. */
+void sink_launch(struct sink_proc *p, const char *name, const char *config_path);
 /* Sends sig and waits up to 60 s; returns the exit status (128 + signal when
  * killed by one), or -1 when it had to be killed. */
 int sink_stop(struct sink_proc *p, int sig);
@@ -70,6 +92,8 @@ void sink_print_log(const struct sink_proc *p);
 /* One test message. */
 struct sink_msg {
     char value[2048];
+    const char *big_value; /* when set, the value instead of value[] (borrowed, big_len bytes) */
+    size_t big_len;
     char key[64];             /* "" = no key */
     int32_t partition;        /* -1 = by key */
     const char *headers[8];   /* "name=value" strings, NULL-terminated */
@@ -81,11 +105,17 @@ struct sink_where {
     int64_t offset;
 };
 
-/* Produces count messages built by make(i, msg, ctx) and waits for Kafka's
- * acknowledgements; where[i] receives where message i landed (may be NULL). */
+/* Produces count messages built by make(i, msg, ctx) to the environment's
+ * topic and waits for Kafka's acknowledgements; where[i] receives where
+ * message i landed (may be NULL). Values up to 8 MiB. */
 void sink_produce(const struct sink_env *env, size_t count,
                   void (*make)(size_t i, struct sink_msg *msg, void *ctx), void *ctx,
                   struct sink_where *where);
+/* The same in large producer batches (linger 50 ms), for throughput tests:
+ * the producer must not be what limits the drain. */
+void sink_produce_bulk(const struct sink_env *env, size_t count,
+                       void (*make)(size_t i, struct sink_msg *msg, void *ctx), void *ctx,
+                       struct sink_where *where);
 
 /* Reads the emulator's record file: counts[seq]++ for each record whose
  * evtData.seq is below n, and accounts[seq] (may be NULL) receives the account
@@ -102,6 +132,7 @@ struct sink_dlq_msg {
     int code;
     int http_status;
     int attempts;
+    long truncated_from; /* dlq-value-truncated: the value's size before the cut; -1 = whole */
     char reason[256];
     char account[64];
     char key[64];
@@ -112,7 +143,7 @@ struct sink_dlq_msg {
 /* Reads the whole DLQ topic. Returns a new array (free()) and its size. */
 struct sink_dlq_msg *sink_read_dlq(const struct sink_env *env, size_t *count);
 
-/* The group's committed offset per partition of SINK_TOPIC into out[]
+/* The group's committed offset per partition of the topic into out[]
  * (RD_KAFKA_OFFSET_INVALID when none); returns 0 or -1. */
 int sink_committed(const struct sink_env *env, const char *group, int64_t *out);
 
@@ -123,6 +154,15 @@ int sink_wait_committed_to_end(const struct sink_env *env, const char *group, in
 /* Waits until check(ctx) returns 1 (polled every 100 ms), up to timeout_ms.
  * Returns 1 when it did. */
 int sink_wait(int (*check)(void *ctx), void *ctx, int timeout_ms);
+
+/* SIGKILL at random moments: starts a member named "killed" kills times,
+ * waits until ready(p) (NULL: not at all) and then min_ms + a random 0..spread_ms
+ * (seeded from the clock, the seed printed), kills it, waits settle_ms for the
+ * requests it left on the wire, and adds at_risk(ctx), printed per kill: the
+ * records a restart may send again. Returns that sum, the duplicate bound. */
+size_t sink_kill_cycles(const struct sink_env *env, const struct sink_opts *opts, int kills,
+                        int (*ready)(const struct sink_proc *p), int min_ms, int spread_ms,
+                        int settle_ms, size_t (*at_risk)(void *ctx), void *ctx);
 
 /* A cmocka teardown: kills every sink member still running and stops the
  * environment started last, so a failed test leaves no process behind. */

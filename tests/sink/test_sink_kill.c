@@ -19,10 +19,19 @@
 #define MESSAGES 20000
 #define KILLS    3
 
+struct risk_ctx {
+    const struct sink_env *env;
+    const struct workload *w;
+    const struct sink_where *where;
+};
+
 /* Records at CleverTap whose message is at or past the committed offset. */
-static size_t delivered_uncommitted(const struct sink_env *env, const struct workload *w,
-                                    const struct sink_where *where)
+static size_t delivered_uncommitted(void *ctx)
 {
+    const struct risk_ctx *r = ctx;
+    const struct sink_env *env = r->env;
+    const struct workload *w = r->w;
+    const struct sink_where *where = r->where;
     int64_t committed[HARNESS_MAX_PARTITIONS];
     assert_int_equal(sink_committed(env, SINK_GROUP, committed), 0);
     int *seen = calloc(w->count, sizeof(*seen));
@@ -49,20 +58,12 @@ static void test_sigkill_and_restart(void **state)
     sink_produce(&env, w.count, workload_make, &w, where);
     struct sink_opts opts = {.sink_extra =
                                  "  max_pending_records: 2000\n  max_records_per_message: 1000\n"};
-    unsigned seed = (unsigned)sink_now_ms();
-    printf("kill timing seed %u\n", seed);
     long long start = sink_now_ms();
-    size_t bound = 0;
+    struct risk_ctx ctx = {&env, &w, where};
+    /* A join takes 3 s on the mock: kills come 3.5 to 6.5 s after each start. */
+    size_t bound =
+        sink_kill_cycles(&env, &opts, KILLS, NULL, 3500, 3000, 1000, delivered_uncommitted, &ctx);
     struct sink_proc p;
-    for (int k = 0; k < KILLS; k++) {
-        sink_start(&p, &env, "killed", &opts);
-        sink_sleep_ms(3500 + (int)(rand_r(&seed) % 3000)); /* a join takes 3 s on the mock */
-        assert_int_equal(sink_stop(&p, SIGKILL), 128 + SIGKILL);
-        sink_sleep_ms(1000); /* requests the dead member left on the wire finish */
-        size_t at_risk = delivered_uncommitted(&env, &w, where);
-        printf("kill %d: %zu records at CleverTap past the committed offsets\n", k + 1, at_risk);
-        bound += at_risk;
-    }
     sink_start(&p, &env, "survivor", &opts);
     assert_true(sink_wait_committed_to_end(&env, SINK_GROUP, 120000));
     struct outcome_counts c;

@@ -86,10 +86,11 @@ static int serve(const struct tcb_emu_options *opts, const struct sockaddr_stora
         return EXIT_RUNTIME;
     }
     TCB_INFO("emulator.ready",
-             "listening on %s (port %d), %d account(s), seed %llu, latency %d+%d ms, "
+             "listening on %s (port %d, %s), %d account(s), seed %llu, latency %d+%d ms, "
              "max %d concurrent per account",
-             opts->listen, port, opts->accounts.count, (unsigned long long)seed,
-             opts->faults.latency_ms, opts->faults.latency_jitter_ms, opts->max_concurrent);
+             opts->listen, port, opts->tls_cert ? "https" : "http", opts->accounts.count,
+             (unsigned long long)seed, opts->faults.latency_ms, opts->faults.latency_jitter_ms,
+             opts->max_concurrent);
     while (!tcb_signals_stop_requested()) {
         struct timespec nap = {0, 50 * 1000 * 1000};
         nanosleep(&nap, NULL);

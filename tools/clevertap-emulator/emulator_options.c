@@ -31,6 +31,8 @@ enum {
     OPT_RECORD_MAX,
     OPT_LOG_LEVEL,
     OPT_LOG_FORMAT,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -57,6 +59,8 @@ static const struct option long_options[] = {
     {"record-max-bytes", required_argument, NULL, OPT_RECORD_MAX},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -90,6 +94,8 @@ static const char usage_text[] =
     "  --seed N                  PRNG seed for fault injection (default: random, logged)\n"
     "  --log-level LEVEL         debug | info | warn | error (default info)\n"
     "  --log-format FORMAT       json | logfmt (default json)\n"
+    "  --tls-cert PATH           serve HTTPS with this PEM certificate chain (with --tls-key)\n"
+    "  --tls-key PATH            the certificate's PEM private key\n"
     "  --help, --version\n"
     "\n"
     "Fault injection is deterministic given --seed: upload requests are numbered in\n"
@@ -208,7 +214,8 @@ static int apply_option(struct tcb_emu_options *opts, int opt, const char *arg, 
     } strings[] = {
         {OPT_LISTEN, &opts->listen},         {OPT_RECORD, &opts->record_path},
         {OPT_PORT_FILE, &opts->port_file},   {OPT_LOG_LEVEL, &opts->log_level},
-        {OPT_LOG_FORMAT, &opts->log_format},
+        {OPT_LOG_FORMAT, &opts->log_format}, {OPT_TLS_CERT, &opts->tls_cert},
+        {OPT_TLS_KEY, &opts->tls_key},
     };
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
         if (strings[i].opt == opt) {
@@ -273,6 +280,10 @@ int tcb_emu_options_parse(int argc, char **argv, struct tcb_emu_options *opts, c
     }
     if (!opts->listen) {
         snprintf(err, err_len, "--listen HOST:PORT is required");
+        return -1;
+    }
+    if ((opts->tls_cert == NULL) != (opts->tls_key == NULL)) {
+        snprintf(err, err_len, "--tls-cert and --tls-key go together");
         return -1;
     }
     if (opts->accounts.count == 0) {

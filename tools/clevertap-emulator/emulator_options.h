@@ -15,6 +15,8 @@ struct tcb_emu_options {
     const char *port_file;   /* borrowed from argv; NULL = none */
     const char *log_level;   /* borrowed from argv; default "info" */
     const char *log_format;  /* borrowed from argv; default "json" */
+    const char *tls_cert;    /* borrowed from argv; NULL = plain HTTP */
+    const char *tls_key;     /* borrowed from argv; set with tls_cert */
     struct tcb_emu_accounts accounts;
     struct tcb_emu_faults_cfg faults;
     uint64_t seed;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,6 +39,8 @@ struct tcb_emu_server {
     uint64_t next_seq;
     uint64_t seed;
     int port;
+    char *tls_cert; /* PEM text of --tls-cert / --tls-key, owned; NULL = plain HTTP */
+    char *tls_key;
 };
 
 enum route { ROUTE_UPLOAD, ROUTE_STATS, ROUTE_HEALTH, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
@@ -362,6 +365,53 @@ static int init_sync(struct tcb_emu_server *server)
     return 0;
 }
 
+#define PEM_MAX_BYTES (1024 * 1024)
+
+/* A whole PEM file as a new NUL-terminated string, or NULL (missing, unreadable,
+ * empty or over PEM_MAX_BYTES). */
+static char *read_pem(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return NULL;
+    }
+    char *text = tcb_xmalloc(PEM_MAX_BYTES + 1);
+    size_t n = fread(text, 1, PEM_MAX_BYTES + 1, f);
+    fclose(f);
+    if (n == 0 || n > PEM_MAX_BYTES) {
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    return text;
+}
+
+/* With --tls-cert: reads both files and fills the TLS options (MHD_OPTION_END
+ * terminated) and flag. Returns 0, or -1 with the file named in err. */
+static int tls_options(struct tcb_emu_server *server, struct MHD_OptionItem *items,
+                       unsigned int *flags, char *err, size_t err_len)
+{
+    items[0] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    if (!server->opts->tls_cert) {
+        return 0;
+    }
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(err, err_len, "this libmicrohttpd was built without TLS");
+        return -1;
+    }
+    server->tls_cert = read_pem(server->opts->tls_cert);
+    server->tls_key = read_pem(server->opts->tls_key);
+    if (!server->tls_cert || !server->tls_key) {
+        snprintf(err, err_len, "cannot read %s", server->tls_cert ? "--tls-key" : "--tls-cert");
+        return -1;
+    }
+    items[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, server->tls_key};
+    items[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, server->tls_cert};
+    items[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    *flags |= MHD_USE_TLS;
+    return 0;
+}
+
 static int start_mhd(struct tcb_emu_server *server, const struct sockaddr_storage *addr, char *err,
                      size_t err_len)
 {
@@ -370,15 +420,20 @@ static int start_mhd(struct tcb_emu_server *server, const struct sockaddr_storag
     if (addr->ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
-    server->mhd =
-        MHD_start_daemon(flags, 0, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR,
-                         (const struct sockaddr *)addr, MHD_OPTION_CONNECTION_LIMIT,
-                         (unsigned int)server->opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-                         (unsigned int)120, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-                         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server, MHD_OPTION_END);
+    struct MHD_OptionItem tls[3];
+    if (tls_options(server, tls, &flags, err, err_len) != 0) {
+        return -1;
+    }
+    server->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR,
+        (const struct sockaddr *)addr, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)server->opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)120, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!server->mhd) {
-        snprintf(err, err_len, "cannot listen on %s (in use or not a local address?)",
-                 server->opts->listen);
+        snprintf(err, err_len, "cannot listen on %s (in use, not a local address%s?)",
+                 server->opts->listen,
+                 server->tls_cert ? ", or a certificate and key that do not parse or match" : "");
         return -1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -444,6 +499,8 @@ void tcb_emu_server_stop(struct tcb_emu_server *server)
         MHD_stop_daemon(server->mhd);
     }
     tcb_emu_recorder_close(server->recorder);
+    free(server->tls_cert);
+    free(server->tls_key);
     if (server->stats_ready) {
         tcb_emu_stats_destroy(&server->stats);
     }

@@ -1,50 +1,54 @@
 #!/usr/bin/env bash
 # Starts a throwaway single-node Apache Kafka broker (KRaft, Java 17, jars from
-# Maven Central, cached) for the end-to-end tests, on 127.0.0.1:29092.
-# Usage: start.sh WORK_DIR   writes WORK_DIR/pid and WORK_DIR/bootstrap; logs in WORK_DIR/logs.
-# Env: TCB_KAFKA_LIBS (jar cache, default ~/.cache/tcb-kafka-libs). Exit 0 once serving.
-# The benchmarks run their own broker beside the tests' one: TCB_KAFKA_PORT and
-# TCB_KAFKA_CONTROLLER_PORT (29092, 29093) move it, TCB_KAFKA_EXTRA_PROPERTIES
-# (lines) is appended to server.properties.
+# Maven Central, cached) for the end-to-end tests: PLAINTEXT on 127.0.0.1:29092
+# and SASL_SSL (SCRAM-SHA-512 and PLAIN) on 127.0.0.1:29094. Makes a test CA and
+# the broker's certificate with openssl and one user (SCRAM credentials added
+# at format time, --add-scram; the same password for PLAIN).
+# Usage: start.sh WORK_DIR   writes WORK_DIR/pid, WORK_DIR/bootstrap and
+# WORK_DIR/tls/{ca.pem,scram-user,scram-password}; logs in WORK_DIR/logs.
+# Env: see broker.sh. Exit 0 once serving. restart.sh and halt.sh keep the data.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
+source "$(dirname "$0")/broker.sh"
 WORK=$1
-LIBS=${TCB_KAFKA_LIBS:-${HOME:-/root}/.cache/tcb-kafka-libs}
-PORT=${TCB_KAFKA_PORT:-29092}
-CONTROLLER_PORT=${TCB_KAFKA_CONTROLLER_PORT:-29093}
-BOOTSTRAP=127.0.0.1:$PORT
 
 if [ -f "$WORK/pid" ] && kill -0 "$(cat "$WORK/pid")" 2>/dev/null; then
-  kill "$(cat "$WORK/pid")"; sleep 2
+  broker_halt "$WORK"
 fi
-rm -rf "$WORK"; mkdir -p "$WORK/data" "$WORK/logs"
+rm -rf "$WORK"; mkdir -p "$WORK/data" "$WORK/logs" "$WORK/tls"
 
-if ! ls "$LIBS"/kafka_2.13-*.jar >/dev/null 2>&1; then
+if ! ls "$LIBS"/kafka_2.13-"$VERSION".jar >/dev/null 2>&1; then
   echo "fetching the Kafka broker jars from Maven Central into $LIBS"
   mkdir -p "$LIBS"
   mvn -q -B -f "$HERE/pom.xml" dependency:copy-dependencies -Dkafka.libs="$LIBS" \
-      -DincludeScope=runtime >"$WORK/logs/mvn.log" 2>&1 || { cat "$WORK/logs/mvn.log" >&2; exit 1; }
+      -Dkafka.version="$VERSION" -DincludeScope=runtime >"$WORK/logs/mvn.log" 2>&1 || { cat "$WORK/logs/mvn.log" >&2; exit 1; }
 fi
 
-sed -e "s#__DATA_DIR__#$WORK/data#" -e "s#:29092#:$PORT#g" -e "s#:29093#:$CONTROLLER_PORT#g" \
+# The test CA and the broker's certificate (for 127.0.0.1 and localhost).
+TLS=$WORK/tls
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=tcb e2e test CA" \
+  -keyout "$TLS/ca.key" -out "$TLS/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+  -keyout "$TLS/broker.key" -out "$TLS/broker.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$TLS/ext.cnf"
+openssl x509 -req -in "$TLS/broker.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" \
+  -CAcreateserial -days 2 -extfile "$TLS/ext.cnf" -out "$TLS/broker.crt" 2>/dev/null
+# Kafka's PEM key store: an unencrypted PKCS#8 key, then the certificate chain.
+openssl pkcs8 -topk8 -nocrypt -in "$TLS/broker.key" >"$TLS/broker.pem"
+cat "$TLS/broker.crt" "$TLS/ca.pem" >>"$TLS/broker.pem"
+echo "tcb-e2e" >"$TLS/scram-user"
+openssl rand -hex 16 >"$TLS/scram-password"
+chmod 600 "$TLS"/*.key "$TLS/scram-password" "$TLS/broker.pem"
+
+sed -e "s#__DATA_DIR__#$WORK/data#" -e "s#__TLS_DIR__#$TLS#" -e "s#__PORT__#$PORT#g" \
+    -e "s#__CONTROLLER_PORT__#$((PORT + 1))#g" -e "s#__SASL_PORT__#$((PORT + 2))#g" \
+    -e "s#__SASL_USER__#$(cat "$TLS/scram-user")#g" \
+    -e "s#__SASL_PASSWORD__#$(cat "$TLS/scram-password")#g" \
     "$HERE/server.properties" >"$WORK/server.properties"
 printf '%s\n' "${TCB_KAFKA_EXTRA_PROPERTIES:-}" >>"$WORK/server.properties"
-JAVA_OPTS=(-Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
-           -Dlog4j2.configurationFile="file:$HERE/log4j2.properties" -Dkafka.logs.dir="$WORK/logs")
+chmod 600 "$WORK/server.properties" # PLAIN's JAAS line holds the password
 ID=$(java "${JAVA_OPTS[@]}" -cp "$LIBS/*" kafka.tools.StorageTool random-uuid | tail -1)
 java "${JAVA_OPTS[@]}" -cp "$LIBS/*" kafka.tools.StorageTool format -t "$ID" \
-     -c "$WORK/server.properties" >"$WORK/logs/format.log" 2>&1
-java "${JAVA_OPTS[@]}" -cp "$LIBS/*" kafka.Kafka "$WORK/server.properties" \
-     >"$WORK/logs/stdout.log" 2>&1 &
-echo $! >"$WORK/pid"
-for _ in $(seq 1 120); do
-  if kcat -b "$BOOTSTRAP" -L -m 2 >/dev/null 2>&1; then
-    echo "$BOOTSTRAP" >"$WORK/bootstrap"
-    echo "kafka broker $(cat "$WORK/pid") serving on $BOOTSTRAP"
-    exit 0
-  fi
-  kill -0 "$(cat "$WORK/pid")" 2>/dev/null || { tail -40 "$WORK/logs/stdout.log" >&2; exit 1; }
-  sleep 0.5
-done
-echo "kafka broker did not answer within 60 s" >&2
-kill "$(cat "$WORK/pid")"; exit 1
+     -c "$WORK/server.properties" \
+     --add-scram "SCRAM-SHA-512=[name=$(cat "$TLS/scram-user"),password=$(cat "$TLS/scram-password")]" \
+     >"$WORK/logs/format.log" 2>&1 || { cat "$WORK/logs/format.log" >&2; exit 1; }
+broker_launch "$WORK"
