@@ -6,9 +6,9 @@
  * before the members join one after the other; through those rebalances and
  * the drain, the emulator's peak concurrency for the account
  * (accounts.<id>.max_concurrent_seen) never passes 15 and it never answers
- * 429 for its limit (limit_429); every record arrives. The throughput, as a share of that ceiling, is printed, never
- * asserted (bench/scale/run.sh measures it on a release build).
- * TCB_SCALE_RECORDS sets the record count (default 120,000). */
+ * 429 for its limit (limit_429); every record arrives. The throughput, as a share of that ceiling,
+ * is printed, never asserted (bench/scale/run.sh measures it on a release build). TCB_SCALE_RECORDS
+ * sets the record count (default 120,000). */
 #include "tests/e2e/e2e_harness.h"
 
 #include <setjmp.h>
