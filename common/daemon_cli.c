@@ -3,11 +3,10 @@
  * terminal; it never exits (main() does). */
 #include "common/daemon_cli.h"
 
+#include "common/json_arena.h"
 #include "common/log.h"
 #include "config/config.h"
-#include "util/alloc.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 
 #include <stdio.h>
@@ -15,7 +14,7 @@
 
 void tcb_daemon_setup_allocators(void)
 {
-    json_set_alloc_funcs(tcb_xmalloc, free);
+    tcb_json_arena_install(); /* tcb_xmalloc and free outside an arena scope */
 }
 
 void tcb_daemon_print_help(const char *program, const char *summary,

@@ -25,8 +25,9 @@ struct tcb_cli_option {
 };
 
 /* Applies the out-of-memory policy (util/alloc.h) to third-party allocators
- * that support it (jansson), so they abort instead of returning NULL. Call
- * first thing in main, before any thread starts. */
+ * that support it (jansson), so they abort instead of returning NULL, and
+ * lets a thread give jansson a bump arena for a while (common/json_arena.h).
+ * Call first thing in main, before any thread starts. */
 void tcb_daemon_setup_allocators(void);
 
 /* Parses argv. extra is an array of extra_count options (may be NULL).

@@ -5,6 +5,7 @@
  * them, and only then does the partition's watermark move past the message. */
 #include "consumer/sink_state.h"
 
+#include "common/json_arena.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "config/config.h"
@@ -238,7 +239,12 @@ void tcb_sink_take_message(struct tcb_sink *sink, const rd_kafka_message_t *rkm)
         .now_s = (int64_t)time(NULL),
     };
     struct tcb_transform_result res;
-    if (tcb_transform_message(sink->cfg, &in, &res) != 0) {
+    /* The parse tree lives and dies inside the transform; its results are
+     * plain malloc'd text, so jansson may allocate from the arena. */
+    tcb_json_arena_begin();
+    int transformed = tcb_transform_message(sink->cfg, &in, &res);
+    tcb_json_arena_end();
+    if (transformed != 0) {
         tcb_out_of_memory(); /* only jansson running out of memory returns -1 */
     }
     struct work w = {.offset = rkm->offset,
