@@ -242,6 +242,33 @@ void sink_print_log(const struct sink_proc *p)
     }
 }
 
+void sink_print_state(const struct sink_proc *p)
+{
+    static char body[1 << 20];
+    if (sink_http_get(p, "/metrics", body, sizeof(body)) == 200) {
+        for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
+            if (strncmp(line, "tcb_sink_", 9) == 0 ||
+                strncmp(line, "tcb_upload_in_flight", 20) == 0 ||
+                strncmp(line, "tcb_upload_account_halted", 25) == 0 ||
+                strncmp(line, "tcb_upload_retries_total", 24) == 0) {
+                fprintf(stderr, "sink metric: %s\n", line);
+            }
+        }
+    }
+    FILE *f = fopen(p->log_path, "r");
+    char lines[60][1024];
+    size_t n = 0;
+    while (f && fgets(lines[n % 60], sizeof(lines[0]), f)) {
+        n++;
+    }
+    for (size_t i = n > 60 ? n - 60 : 0; i < n; i++) {
+        fprintf(stderr, "sink: %s", lines[i % 60]);
+    }
+    if (f) {
+        fclose(f);
+    }
+}
+
 void sink_start(struct sink_proc *p, const struct sink_env *env, const char *name,
                 const struct sink_opts *opts)
 {
@@ -597,6 +624,15 @@ int sink_wait_committed_to_end(const struct sink_env *env, const char *group, in
         if (done) {
             return 1;
         }
+    }
+    if (timeout_ms >= 1000) { /* not a poll: say where each partition stands */
+        int read = sink_committed(env, group, committed) == 0;
+        fprintf(stderr, "group %s not committed to the end after %d ms:", group, timeout_ms);
+        for (int p = 0; p < env->partitions; p++) {
+            fprintf(stderr, " p%d %lld/%lld", p, read ? (long long)committed[p] : -1LL,
+                    (long long)highs[p]);
+        }
+        fprintf(stderr, "\n");
     }
     return 0;
 }

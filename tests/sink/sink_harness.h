@@ -88,6 +88,10 @@ int sink_http_get(const struct sink_proc *p, const char *path, char *body, size_
 double sink_metric(const struct sink_proc *p, const char *name, const char *labels);
 /* Prints the member's log to stderr (on failures). */
 void sink_print_log(const struct sink_proc *p);
+/* Prints a running member's sink gauges and counters (tcb_sink_*, in-flight
+ * uploads, halted accounts, retries) and the last 60 lines of its log to stderr: what a
+ * test shows when a drain does not finish. */
+void sink_print_state(const struct sink_proc *p);
 
 /* One test message. */
 struct sink_msg {
