@@ -246,7 +246,8 @@ void sink_print_state(const struct sink_proc *p)
 {
     static char body[1 << 20];
     if (sink_http_get(p, "/metrics", body, sizeof(body)) == 200) {
-        for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
+        char *save = NULL;
+        for (char *line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
             if (strncmp(line, "tcb_sink_", 9) == 0 ||
                 strncmp(line, "tcb_upload_in_flight", 20) == 0 ||
                 strncmp(line, "tcb_upload_account_halted", 25) == 0 ||
