@@ -4,7 +4,7 @@
  * emulator's ceiling for one account (15 concurrent requests x 100 records /
  * 1 s latency = 1,500 records/s; we send 1,200/s). Both daemons' RSS is
  * sampled every 10 s into soak-rss.csv (TCB_SOAK_OUT: a directory to copy it
- * to; bench/soak_plot.py draws it). After the first sixth (warm-up) the RSS
+ * to; bench/soak/plot.py draws it). After the first sixth (warm-up) the RSS
  * must stay flat, and at the end nothing is lost: every valid record at
  * CleverTap, every poison one (one in 1,000: a reserved event name)
  * dead-lettered, offsets committed to the end. */
