@@ -52,6 +52,13 @@ def cpu_seconds(pid):
     return sum(int(x) for x in fields[11:15]) / CLK_TCK
 
 
+def system_cpu_seconds(pid):
+    """stime (+ cstime) alone: the kernel's share of cpu_seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[12]) + int(fields[14])) / CLK_TCK
+
+
 def peak_rss_mib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -216,6 +223,7 @@ class Bench:
             workers.append(proc)
         t_first = None
         last_cpu = {}
+        last_sys = {}
         last_rss = {}
         try:
             while watcher.poll() is None:
@@ -233,6 +241,7 @@ class Bench:
             done = json.loads(out)
             for w in workers:
                 last_cpu[w.pid] = cpu_seconds(w.pid)
+                last_sys[w.pid] = system_cpu_seconds(w.pid)
                 last_rss[w.pid] = peak_rss_mib(w.pid)
             metrics = [self.scrape(w) for w in workers]
             stats = self.emu_stats(emu)
@@ -257,6 +266,7 @@ class Bench:
             "seconds": seconds,
             "startup_s": (t_first - t_launch) / 1000.0,
             "cpu_per_m": cpu / (records / 1e6),
+            "system_cpu_per_m": sum(last_sys.values()) / (records / 1e6),
             "rss_mib": max(last_rss.values()),
             "p50_ms": p50,
             "p99_ms": p99,

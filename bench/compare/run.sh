@@ -122,6 +122,7 @@ while IFS= read -r line; do [ -n "$line" ] && SINK_ARGS+=(--sink-extra "$line");
     --records "$RECORDS" --rounds "$ROUNDS" --ingest-seconds "$INGEST_SECONDS" --skip "$SKIP" \
     "${SINK_ARGS[@]}" --out "$TMP/results.json"
 LOAD_AFTER=$(cat /proc/loadavg)
+cp "$TMP/results.json" "$OUT/compare.json" # every run's figures, for questions the table does not answer
 
 echo "== transform benchmark (the jansson floor of issue 9's goal)" >&2
 "$BIN/bench_transforms" 1 >"$TMP/transforms.txt"
