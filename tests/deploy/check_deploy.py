@@ -373,13 +373,25 @@ def check_rules(what, spec, docs_text):
 
 def check_ingest_tls(objs):
     """components/ingest-tls: the documented certificate paths are in a mount
-    of the talon-ingest-tls Secret that the pod's group can read."""
+    of the talon-ingest-tls Secret that the pod's group can read, and the
+    overlay's config with the documented ingest.tls_* settings added passes
+    talon-ingest --check-config with the pod's environment."""
     what = "components/ingest-tls"
     dep = [d for d in by_kind(objs, "Deployment") if d["metadata"]["name"] == "talon-ingest"][0]
     pod = dep["spec"]["template"]["spec"]
     docs = read(os.path.join(ROOT, "deploy", "kubernetes", "components", "ingest-tls", "kustomization.yaml"))
-    paths = re.findall(r"ingest\.tls_(?:cert|key)_file: \"([^\"]+)\"", docs)
+    settings = re.findall(r"ingest\.(tls_(?:cert|key)_file): \"([^\"]+)\"", docs)
+    paths = [path for _, path in settings]
     check(len(paths) == 2, what + ": the comment does not give both ingest.tls_* paths")
+    cms = by_kind(objs, "ConfigMap")
+    if cms and "config.yaml" in cms[0].get("data", {}):
+        cfg = yaml.safe_load(cms[0]["data"]["config.yaml"]) or {}
+        cfg.setdefault("ingest", {}).update(dict(settings))
+        text = yaml.safe_dump(cfg, sort_keys=False)
+        secrets = {s["metadata"]["name"]: list((s.get("data") or {}).keys()) +
+                   list((s.get("stringData") or {}).keys()) for s in by_kind(objs, "Secret")}
+        check_config("talon-ingest", text, pod_env(pod["containers"][0], secrets, text),
+                     what + " (its documented ingest.tls_* settings)")
     vols = {v["name"]: v for v in pod.get("volumes") or []}
     mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0].get("volumeMounts") or []}
     for path in paths:
