@@ -45,18 +45,13 @@ def http_get(url, timeout=3.0):
         return r.read().decode()
 
 
-def cpu_seconds(pid):
-    """utime + stime of a live process (and of its waited-for children)."""
+def cpu_seconds(pid, system_only=False):
+    """utime + stime of a live process (and of its waited-for children); with
+    system_only, stime (+ cstime) alone: the kernel's share."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return sum(int(x) for x in fields[11:15]) / CLK_TCK
-
-
-def system_cpu_seconds(pid):
-    """stime (+ cstime) alone: the kernel's share of cpu_seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[12]) + int(fields[14])) / CLK_TCK
+    ticks = (fields[12], fields[14]) if system_only else fields[11:15]
+    return sum(int(x) for x in ticks) / CLK_TCK
 
 
 def peak_rss_mib(pid):
@@ -241,7 +236,7 @@ class Bench:
             done = json.loads(out)
             for w in workers:
                 last_cpu[w.pid] = cpu_seconds(w.pid)
-                last_sys[w.pid] = system_cpu_seconds(w.pid)
+                last_sys[w.pid] = cpu_seconds(w.pid, system_only=True)
                 last_rss[w.pid] = peak_rss_mib(w.pid)
             metrics = [self.scrape(w) for w in workers]
             stats = self.emu_stats(emu)

@@ -118,15 +118,27 @@ static const char sink_yaml[] =
     "clevertap:\n  accounts:\n    - { name: \"a\", account_id: \"W9R-ABC-123Z\", "
     "passcode: \"x\", region: \"eu1\" }\n";
 
+/* The sink's librdkafka configuration for sink_yaml with properties (YAML
+ * flow-map entries, may be ""); *cfg is the loaded config, for the caller
+ * to destroy. */
+static rd_kafka_conf_t *sink_conf_with(const char *properties, struct tcb_config **cfg)
+{
+    char yaml[512];
+    snprintf(yaml, sizeof(yaml), sink_yaml, properties);
+    *cfg = load(yaml);
+    char err[256] = "";
+    rd_kafka_conf_t *conf = tcb_sink_kafka_conf(*cfg, err, sizeof(err));
+    if (!conf) {
+        fail_msg("tcb_sink_kafka_conf: %s", err);
+    }
+    return conf;
+}
+
 static void test_sink_defaults_bound_memory(void **state)
 {
     (void)state;
-    char yaml[512];
-    snprintf(yaml, sizeof(yaml), sink_yaml, "");
-    struct tcb_config *cfg = load(yaml);
-    char err[256] = "";
-    rd_kafka_conf_t *conf = tcb_sink_kafka_conf(cfg, err, sizeof(err));
-    assert_non_null(conf);
+    struct tcb_config *cfg;
+    rd_kafka_conf_t *conf = sink_conf_with("", &cfg);
     expect_property(conf, "queued.max.messages.kbytes", "8192");
     expect_property(conf, "fetch.max.bytes", "1048576");
     expect_property(conf, "enable.auto.commit", "false");
@@ -137,13 +149,9 @@ static void test_sink_defaults_bound_memory(void **state)
 static void test_sink_properties_override_defaults_not_forced(void **state)
 {
     (void)state;
-    char yaml[512];
-    snprintf(yaml, sizeof(yaml), sink_yaml,
-             "fetch.max.bytes: \"4194304\", enable.auto.commit: \"true\"");
-    struct tcb_config *cfg = load(yaml);
-    char err[256] = "";
-    rd_kafka_conf_t *conf = tcb_sink_kafka_conf(cfg, err, sizeof(err));
-    assert_non_null(conf);
+    struct tcb_config *cfg;
+    rd_kafka_conf_t *conf =
+        sink_conf_with("fetch.max.bytes: \"4194304\", enable.auto.commit: \"true\"", &cfg);
     expect_property(conf, "fetch.max.bytes", "4194304");
     expect_property(conf, "enable.auto.commit", "false");
     rd_kafka_conf_destroy(conf);
@@ -155,12 +163,8 @@ static void test_sink_properties_override_defaults_not_forced(void **state)
 static void test_sink_fetch_follows_message_max_bytes(void **state)
 {
     (void)state;
-    char yaml[512];
-    snprintf(yaml, sizeof(yaml), sink_yaml, "message.max.bytes: \"2000000\"");
-    struct tcb_config *cfg = load(yaml);
-    char err[256] = "";
-    rd_kafka_conf_t *conf = tcb_sink_kafka_conf(cfg, err, sizeof(err));
-    assert_non_null(conf);
+    struct tcb_config *cfg;
+    rd_kafka_conf_t *conf = sink_conf_with("message.max.bytes: \"2000000\"", &cfg);
     expect_property(conf, "fetch.max.bytes", "2000000");
     char detail[512] = "";
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, detail, sizeof(detail));

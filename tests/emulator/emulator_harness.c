@@ -33,9 +33,7 @@ static void nap_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* Forks and execs argv; the child's output goes to log_path (never to ctest's
- * pipe, which a leaked child would hold open), or to /dev/null when NULL. */
-static pid_t spawn(const char *const *argv, const char *log_path)
+pid_t tcb_test_spawn(const char *const *argv, const char *log_path)
 {
     pid_t pid = fork();
     if (pid != 0) {
@@ -79,7 +77,7 @@ int tcb_test_emu_run(const char *const *args)
         argv[n++] = args[i];
     }
     argv[n] = NULL;
-    pid_t pid = spawn(argv, NULL);
+    pid_t pid = tcb_test_spawn(argv, NULL);
     if (pid < 0) {
         return -1;
     }
@@ -167,7 +165,7 @@ int tcb_test_emu_launch(struct tcb_test_emu *emu, int port, const char *const *a
     }
     argv[n] = NULL;
     emu->port = 0;
-    emu->pid = spawn(argv, log_path);
+    emu->pid = tcb_test_spawn(argv, log_path);
     if (emu->pid < 0) {
         return -1;
     }

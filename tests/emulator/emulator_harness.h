@@ -31,6 +31,11 @@ struct tcb_test_reply {
 };
 
 /* Path of the binary: $TCB_BIN_DIR/clevertap-emulator (static buffer). */
+/* Forks and execs argv (argv[0] a path); the child's output goes to log_path
+ * (never to ctest's pipe, which a leaked child would hold open), or to
+ * /dev/null when NULL, and it dies with the test (PR_SET_PDEATHSIG). Returns
+ * the child's pid, or -1 when fork failed. */
+pid_t tcb_test_spawn(const char *const *argv, const char *log_path);
 const char *tcb_test_emu_binary(void);
 
 /* Fills args[0..cap) with both test accounts, a warn log level and extra

@@ -11,14 +11,12 @@
 
 #include <cmocka.h>
 
-#include <fcntl.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -288,15 +286,8 @@ void sink_launch(struct sink_proc *p, const char *name, const char *config_path)
     char binary[512];
     const char *dir = getenv("TCB_BIN_DIR");
     snprintf(binary, sizeof(binary), "%s/clevertap-sink", dir ? dir : "build/bin");
-    p->pid = fork();
-    if (p->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a killed test takes its children along */
-        int fd = open(p->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        dup2(fd, STDERR_FILENO);
-        dup2(fd, STDOUT_FILENO);
-        execl(binary, binary, "--config", p->config_path, (char *)NULL);
-        _exit(127);
-    }
+    const char *argv[] = {binary, "--config", p->config_path, NULL};
+    p->pid = tcb_test_spawn(argv, p->log_path);
     assert_true(p->pid > 0);
     remember(p->pid);
     char body[256];
